@@ -135,6 +135,17 @@ bool SocketAddress::isAnyAddress() const {
   return false;
 }
 
+bool SocketAddress::isBroadcastOrMulticast() const {
+  if (storage_.ss_family == AF_INET) {
+    uint32_t a = ntohl(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr.s_addr);
+    return a == 0xffffffffu || (a & 0xf0000000u) == 0xe0000000u;
+  }
+  if (storage_.ss_family == AF_INET6) {
+    return reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr.s6_addr[0] == 0xff;
+  }
+  return false;
+}
+
 bool SocketAddress::sameHost(const SocketAddress& o) const {
   if (storage_.ss_family != o.storage_.ss_family) return false;
   if (storage_.ss_family == AF_INET) {

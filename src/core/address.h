@@ -42,6 +42,8 @@ class SocketAddress {
   // Host as it goes into a SIP URI or Via: IPv6 in brackets.
   std::string uriHost() const;
   bool isAnyAddress() const;
+  // 255.255.255.255, 224.0.0.0/4 or ff00::/8: never a destination for a reply.
+  bool isBroadcastOrMulticast() const;
 
   bool sameHost(const SocketAddress& o) const;
   bool operator==(const SocketAddress& o) const;

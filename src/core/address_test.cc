@@ -50,6 +50,14 @@ TEST(SocketAddress, EqualityAndHashFollowHostAndPort) {
   EXPECT_TRUE(a.sameHost(c));
 }
 
+TEST(SocketAddress, RecognisesBroadcastAndMulticast) {
+  EXPECT_TRUE(SocketAddress::parse("255.255.255.255:5060")->isBroadcastOrMulticast());
+  EXPECT_TRUE(SocketAddress::parse("239.1.2.3:5060")->isBroadcastOrMulticast());
+  EXPECT_TRUE(SocketAddress::parse("[ff02::1]:5060")->isBroadcastOrMulticast());
+  EXPECT_FALSE(SocketAddress::parse("192.0.2.1:5060")->isBroadcastOrMulticast());
+  EXPECT_FALSE(SocketAddress::parse("[::1]:5060")->isBroadcastOrMulticast());
+}
+
 TEST(Cidr, MatchesPrefix) {
   auto c = *Cidr::parse("10.1.0.0/16");
   EXPECT_TRUE(c.contains(*SocketAddress::parse("10.1.200.3:1")));

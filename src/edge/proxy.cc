@@ -1,0 +1,734 @@
+// Proxy core: RFC 3261 §16 request processing with serial failover, CANCEL, loose routing,
+// RFC 3581 rport/received, and stateless forwarding of 2xx ACKs and stray responses.
+#include "edge/proxy.h"
+
+#include <random>
+
+#include "core/log.h"
+#include "sip/sanity.h"
+
+namespace tandem::edge {
+
+struct Proxy::ProxyContext {
+  std::string request;  // copy of the received request: msg views into it
+  sip::Message msg;
+  transport::Inbound in;  // where it came from; in.data is not used
+  txn::ServerTransaction* server = nullptr;
+  txn::ClientTransaction* branch = nullptr;  // the branch in flight (serial forking)
+  std::vector<Target> targets;
+  size_t next = 0;  // next target to try
+  size_t routesToRemove = 0;
+  bool recordRoute = false;
+  bool cancelled = false;
+  bool cancelSent = false;
+  bool finished = false;  // a final response went upstream
+  int bestCode = 0;
+  std::string bestResponse;  // a failed branch's final response, if the next branch stays silent
+};
+
+namespace {
+
+uint64_t fnv1a(std::string_view a, std::string_view b = {}) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : a) h = (h ^ c) * 1099511628211ull;
+  for (unsigned char c : b) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+void appendHex(std::string& out, uint64_t v) {
+  char buf[17];
+  int n = 0;
+  do {
+    buf[n++] = "0123456789abcdef"[v & 15];
+    v >>= 4;
+  } while (v != 0);
+  while (n > 0) out.push_back(buf[--n]);
+}
+
+bool equalsNoCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+std::string_view stripBrackets(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    return host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
+// The address responses to a request go to (RFC 3261 §18.2.2 with RFC 3581): over a stream the
+// connection it came on; over UDP the source address, and the source port only when the client
+// asked for rport, else the port in its Via.
+txn::Peer upstreamPeer(const sip::Message& msg, const transport::Inbound& in) {
+  txn::Peer peer;
+  peer.transport = in.transport;
+  peer.address = in.source;
+  peer.connection = in.connection;
+  if (in.transport == Transport::kUdp) {
+    const sip::Via* via = msg.topVia();
+    if (via != nullptr && !via->hasRport) peer.address.setPort(via->hasPort ? via->port : 5060);
+  }
+  return peer;
+}
+
+}  // namespace
+
+Proxy::Proxy(EventLoop& loop, const EdgeConfig& config)
+    : loop_(loop), config_(config), branchSeed_(std::random_device{}()) {
+  transport::Limits limits;
+  limits.maxHeaderBytes = config.limits.maxHeaderBytes;
+  limits.maxBodyBytes = config.limits.maxBodyBytes;
+  limits.tcpIdleTimeoutMs = config.limits.tcpIdleTimeoutMs;
+  limits.tcpMaxConnections = config.limits.tcpMaxConnections;
+  transport_ = std::make_unique<transport::TransportLayer>(loop, *this, limits);
+  txn_ = std::make_unique<txn::TransactionLayer>(loop, *transport_, config.timers, this);
+  for (const auto& name : config.pipeline) stages_.push_back(makeStage(name, *this));
+  // Contexts whose server transaction ended are freed after the loop round, never mid-call.
+  loop_.addFlushHook([this] {
+    for (auto it = contexts_.begin(); it != contexts_.end();) {
+      if (it->second->server == nullptr) {
+        it = contexts_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  });
+}
+
+Proxy::~Proxy() {
+  // Transactions refer to contexts: drop the transactions first.
+  txn_.reset();
+  contexts_.clear();
+}
+
+Status Proxy::start() {
+  for (const auto& l : config_.listen) {
+    if (Status s = transport_->listen(l); !s) return s;
+  }
+  return reloadDispatcher();
+}
+
+Status Proxy::reloadDispatcher() {
+  auto list = dispatcher::loadListFile(config_.dispatcher.listFile);
+  if (!list) return list.status();
+  auto algo = static_cast<dispatcher::Algorithm>(config_.dispatcher.algorithm);
+  if (Status s = dispatcher::checkAlgorithm(algo); !s) return s;
+  auto d = std::make_unique<dispatcher::Dispatcher>(std::move(list).value());
+  if (d->findSet(static_cast<uint32_t>(config_.dispatcher.set)) == nullptr) {
+    return Status::error(config_.dispatcher.listFile + ": no destination in set " +
+                         std::to_string(config_.dispatcher.set) + " (dispatcher.set)");
+  }
+  std::vector<txn::Peer> peers(d->destinations().size());
+  for (size_t i = 0; i < peers.size(); ++i) {
+    const auto& dest = d->destination(static_cast<dispatcher::DestIndex>(i));
+    auto uri = sip::parseUri(dest.uri);
+    if (!uri || !peerForUri(*uri, &peers[i])) {
+      return Status::error(config_.dispatcher.listFile + ":" + std::to_string(dest.line) +
+                           ": destination \"" + dest.uri +
+                           "\" needs a sip: URI with a numeric address");
+    }
+  }
+  dispatcher_ = std::move(d);
+  destinationPeers_ = std::move(peers);
+  picks_.reserve(dispatcher_->maxSetSize());
+  spdlog::info("dispatcher: {} destinations loaded from {}", destinationPeers_.size(),
+               config_.dispatcher.listFile);
+  return Status::ok();
+}
+
+std::string Proxy::statsLine() const {
+  const auto& c = counters_;
+  const auto& t = transport_->stats();
+  const auto& x = txn_->counters();
+  std::string s;
+  auto add = [&s](const char* k, uint64_t v) {
+    if (!s.empty()) s += ' ';
+    s += k;
+    s += '=';
+    s += std::to_string(v);
+  };
+  add("rx", t.rxMessages);
+  add("tx", t.txMessages);
+  add("requests", c.requestsIn);
+  add("responses", c.responsesIn);
+  add("parse_errors", c.parseErrors);
+  add("dropped_invalid", c.droppedInvalid);
+  add("replied_400", c.replied400);
+  add("framing_errors", c.framingErrors + t.framingErrors);
+  add("dropped_no_route", c.droppedNoRoute);
+  add("dropped_broadcast", c.droppedBroadcast);
+  add("local_replies", c.localReplies);
+  add("relay_denied", c.relayDenied);
+  add("forwarded_requests", c.forwardedRequests);
+  add("forwarded_responses", c.forwardedResponses);
+  add("stateless_forwards", c.statelessForwards);
+  add("failovers", c.failovers);
+  add("branch_timeouts", c.branchTimeouts);
+  add("cancels", c.cancelsReceived);
+  add("no_destination", c.noDestination);
+  add("txn_server", x.serverCreated);
+  add("txn_client", x.clientCreated);
+  add("retransmissions_absorbed",
+      x.requestRetransmissionsAbsorbed + x.responseRetransmissionsAbsorbed);
+  add("retransmissions_sent", x.retransmissionsSent);
+  add("send_errors", t.sendErrors);
+  add("recv_syscalls", t.recvSyscalls);
+  add("send_syscalls", t.sendSyscalls);
+  return s;
+}
+
+// ---------------------------------------------------------------- helpers for stages
+
+bool Proxy::isTrusted(const SocketAddress& source) const {
+  for (const auto& c : config_.trusted) {
+    if (c.contains(source)) return true;
+  }
+  return false;
+}
+
+bool Proxy::isLocalUri(const sip::Uri& uri) const {
+  if (!uri.isSip()) return false;
+  std::string_view host = stripBrackets(uri.host);
+  uint16_t port = uri.hasPort ? uri.port : (uri.scheme == sip::UriScheme::kSips ? 5061 : 5060);
+  for (const auto& l : transport_->listeners()) {
+    if (port != l.address.port()) continue;
+    if (equalsNoCase(host, l.address.hostString())) return true;
+    if (!config_.advertise.empty() && equalsNoCase(host, config_.advertise)) return true;
+  }
+  for (const auto& d : config_.domains) {
+    if (equalsNoCase(host, d)) return true;
+  }
+  return false;
+}
+
+bool Proxy::peerForUri(const sip::Uri& uri, txn::Peer* peer) const {
+  if (!uri.isSip()) return false;
+  // maddr overrides the host (RFC 3261 §19.1.1).
+  std::string_view host = uri.host;
+  if (auto maddr = uri.param("maddr"); maddr && !maddr->empty()) host = *maddr;
+  auto addr = SocketAddress::fromHostPort(host, uri.hasPort ? uri.port : 5060);
+  if (!addr) return false;
+  peer->address = *addr;
+  peer->connection = 0;
+  peer->transport = Transport::kUdp;
+  if (auto t = uri.param("transport"); t && equalsNoCase(*t, "tcp")) {
+    peer->transport = Transport::kTcp;
+  }
+  return true;
+}
+
+bool Proxy::dispatch(RequestContext& ctx) {
+  const auto& m = ctx.msg;
+  dispatcher::SelectKeys keys{.callId = m.callId(),
+                              .fromUri = m.from() ? m.from()->uri.text : std::string_view(),
+                              .toUri = m.to() ? m.to()->uri.text : std::string_view(),
+                              .ruri = m.requestUriText(),
+                              .authUser = {}};
+  Status s = dispatcher_->select(static_cast<uint32_t>(config_.dispatcher.set),
+                                 static_cast<dispatcher::Algorithm>(config_.dispatcher.algorithm),
+                                 keys, static_cast<size_t>(config_.dispatcher.failoverLimit),
+                                 picks_);
+  if (!s || picks_.empty()) return false;
+  ctx.targets.clear();
+  for (dispatcher::DestIndex i : picks_) {
+    ctx.targets.push_back(Target{destinationPeers_[i], static_cast<int>(i)});
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- receiving
+
+void Proxy::onFramingError(const transport::Inbound& in, std::string_view reason) {
+  ++counters_.framingErrors;
+  spdlog::debug("framing error from {} over {}: {}", in.source.toString(),
+                transportName(in.transport), reason);
+}
+
+void Proxy::onMessage(const transport::Inbound& in) {
+  const sip::ParseResult& r = rx_.parse(in.data);
+  if (!r.ok()) {
+    ++counters_.parseErrors;
+    if (rx_.isRequest() && r.respondable && !r.drop && rx_.method() != sip::Method::kAck) {
+      ++counters_.replied400;
+      replyStateless(rx_, in, r.status, r.reason);
+    } else {
+      ++counters_.droppedInvalid;
+    }
+    spdlog::debug("unparsable message from {}: {} {}", in.source.toString(), r.status, r.reason);
+    return;
+  }
+  if (rx_.isRequest()) {
+    ++counters_.requestsIn;
+    onRequest(rx_, in);
+  } else {
+    ++counters_.responsesIn;
+    onResponseMessage(rx_, in);
+  }
+}
+
+std::string Proxy::serverKey(std::string_view method, const sip::Message& msg) {
+  const sip::Via* via = msg.topVia();
+  std::string key;
+  key.reserve(128);
+  key.append(method);
+  key.push_back(' ');
+  if (via != nullptr && via->isRfc3261Branch()) {
+    key.append(via->branch);
+    key.push_back(' ');
+    key.append(via->host);
+    key.push_back(':');
+    key.append(std::to_string(via->port));
+  } else {
+    // RFC 2543 matching (§17.2.3): Request-URI, From tag, Call-ID, CSeq number, top Via.
+    key.append(msg.requestUriText());
+    key.push_back(' ');
+    if (msg.from() != nullptr) key.append(msg.from()->tag());
+    key.push_back(' ');
+    key.append(msg.callId());
+    key.push_back(' ');
+    if (msg.cseq() != nullptr) key.append(std::to_string(msg.cseq()->number));
+    key.push_back(' ');
+    if (via != nullptr) key.append(via->text);
+  }
+  return key;
+}
+
+void Proxy::onRequest(const sip::Message& msg, const transport::Inbound& in) {
+  const sip::Method method = msg.method();
+  if (method == sip::Method::kCancel) {
+    handleCancel(msg, in);
+    return;
+  }
+  if (method == sip::Method::kAck) {
+    // The ACK of a non-2xx final answer belongs to the INVITE transaction (hop by hop).
+    txn::ServerTransaction* s = txn_->findServer(serverKey("INVITE", msg));
+    if (s != nullptr && (s->state() == txn::ServerTransaction::State::kCompleted ||
+                         s->state() == txn::ServerTransaction::State::kConfirmed)) {
+      s->ackReceived();
+      return;
+    }
+  } else if (txn::ServerTransaction* s = txn_->findServer(serverKey(msg.methodToken(), msg))) {
+    s->retransmitted();
+    return;
+  }
+
+  RequestContext ctx{msg, in};
+  ctx.toTag = msg.to() != nullptr && !msg.to()->tag().empty();
+  ctx.ruriIsLocal = isLocalUri(msg.requestUri());
+  for (const auto& route : msg.routes()) {
+    if (!isLocalUri(route.uri)) break;
+    ++ctx.localRoutes;
+  }
+  Verdict v = Verdict::kContinue;
+  for (auto& stage : stages_) {
+    v = stage->process(ctx);
+    if (v != Verdict::kContinue) break;
+  }
+  switch (v) {
+    case Verdict::kReply:
+      if (method == sip::Method::kAck) return;  // an ACK is never answered
+      ++counters_.localReplies;
+      replyStateless(msg, in, ctx.replyCode, ctx.replyReason, ctx.replyHeaderName,
+                     ctx.replyHeaderValue);
+      return;
+    case Verdict::kForward:
+      if (method == sip::Method::kAck) {
+        forwardStateless(msg, in, ctx);
+      } else {
+        forwardStateful(msg, in, ctx);
+      }
+      return;
+    case Verdict::kDrop:
+      return;
+    case Verdict::kContinue:
+      if (method == sip::Method::kAck) return;
+      ++counters_.localReplies;
+      replyStateless(msg, in, 404, "Not Found");
+      return;
+  }
+}
+
+void Proxy::replyStateless(const sip::Message& req, const transport::Inbound& in, int code,
+                           std::string_view reason, std::string_view headerName,
+                           std::string_view headerValue) {
+  out_.clear();
+  sip::HeaderLine extra{headerName, headerValue};
+  std::span<const sip::HeaderLine> headers;
+  if (!headerName.empty()) headers = std::span<const sip::HeaderLine>(&extra, 1);
+  std::string tag;
+  if (code > 100) {
+    tag = "tdm";
+    appendHex(tag, fnv1a(req.callId(), req.from() ? req.from()->tag() : ""));
+  }
+  if (!sip::buildResponse(req, code, reason, tag, headers, out_)) return;
+  txn::Peer peer = upstreamPeer(req, in);
+  transport_->send(peer.transport, peer.address, out_, peer.connection);
+}
+
+// ---------------------------------------------------------------- forwarding requests
+
+std::string Proxy::newBranch() {
+  std::string b = "z9hG4bKtdm";
+  appendHex(b, branchSeed_);
+  b.push_back('.');
+  appendHex(b, ++branchCounter_);
+  return b;
+}
+
+int Proxy::listenerFor(const txn::Peer& peer) const {
+  return transport_->listenerFor(peer.transport, peer.address);
+}
+
+std::string Proxy::hostPortOf(int listener) const {
+  const SocketAddress& a = transport_->listeners()[static_cast<size_t>(listener)].address;
+  std::string host = a.uriHost();
+  if (a.isAnyAddress() && !config_.advertise.empty()) {
+    host = a.isV6() ? "[" + config_.advertise + "]" : config_.advertise;
+  }
+  return host + ":" + std::to_string(a.port());
+}
+
+bool Proxy::viaIsOurs(const sip::Via& via) const {
+  std::string_view host = stripBrackets(via.host);
+  uint16_t port = via.hasPort ? via.port : 5060;
+  for (const auto& l : transport_->listeners()) {
+    if (l.address.port() != port) continue;
+    if (equalsNoCase(host, l.address.hostString())) return true;
+    if (!config_.advertise.empty() && equalsNoCase(host, config_.advertise)) return true;
+  }
+  return false;
+}
+
+void Proxy::buildForward(const sip::Message& msg, const transport::Inbound& in,
+                         const Target& target, std::string_view branch, size_t routesToRemove,
+                         bool recordRoute, std::string& out) {
+  int outListener = listenerFor(target.peer);
+  const Transport outTransport = target.peer.transport;
+  editor_.reset(msg);
+
+  // RFC 3581: fill rport and add received where the client asked or its Via lies.
+  std::string upstreamVia;
+  if (const sip::Via* via = msg.topVia(); via != nullptr) {
+    std::string source = in.source.hostString();
+    bool needReceived = !equalsNoCase(stripBrackets(via->host), source);
+    bool fillRport = via->hasRport && via->rport.empty();
+    if (needReceived || fillRport) {
+      upstreamVia.assign(via->text);
+      if (fillRport) {
+        for (const auto& p : via->params) {
+          if (equalsNoCase(p.name, "rport")) {
+            size_t at = static_cast<size_t>(p.name.data() + p.name.size() - via->text.data());
+            upstreamVia.insert(at, "=" + std::to_string(in.source.port()));
+            break;
+          }
+        }
+      }
+      if (via->received.empty()) upstreamVia += ";received=" + source;
+      editor_.removeTopVia();
+      editor_.prependVia(upstreamVia);
+    }
+  }
+  std::string ourVia = "SIP/2.0/";
+  ourVia += transportViaName(outTransport);
+  ourVia += ' ';
+  ourVia += hostPortOf(outListener);
+  ourVia += ";branch=";
+  ourVia += branch;
+  editor_.prependVia(ourVia);
+
+  auto mf = msg.maxForwards();
+  editor_.setMaxForwards(mf ? (*mf > 0 ? *mf - 1 : 0) : 70);
+  for (size_t i = 0; i < routesToRemove; ++i) editor_.removeTopRoute();
+
+  std::string rrIn, rrOut;
+  if (recordRoute) {
+    auto rr = [this](int listener) {
+      const ListenSpec& l = transport_->listeners()[static_cast<size_t>(listener)];
+      std::string v = "<sip:" + hostPortOf(listener);
+      if (l.transport == Transport::kTcp) v += ";transport=tcp";
+      v += ";lr>";
+      return v;
+    };
+    rrIn = rr(in.listener);
+    editor_.prependRecordRoute(rrIn);
+    // Double Record-Route when the request leaves on another transport or address family, so
+    // each side of the dialog reaches us on the interface it can use.
+    if (outListener != in.listener) {
+      rrOut = rr(outListener);
+      editor_.prependRecordRoute(rrOut);
+    }
+  }
+  editor_.serialize(out);
+}
+
+void Proxy::forwardStateless(const sip::Message& msg, const transport::Inbound& in,
+                             RequestContext& ctx) {
+  if (ctx.targets.empty()) return;
+  const Target& target = ctx.targets.front();
+  if (listenerFor(target.peer) < 0) return;
+  // A branch derived from the incoming one: a retransmitted ACK gets the same branch.
+  const sip::Via* via = msg.topVia();
+  std::string branch = "z9hG4bKtdmS";
+  appendHex(branch, fnv1a(via ? via->branch : "", msg.callId()));
+  out_.clear();
+  buildForward(msg, in, target, branch, ctx.localRoutes, false, out_);
+  transport_->send(target.peer.transport, target.peer.address, out_, target.peer.connection);
+  ++counters_.statelessForwards;
+}
+
+void Proxy::forwardStateful(const sip::Message& msg, const transport::Inbound& in,
+                            RequestContext& ctx) {
+  const bool invite = msg.method() == sip::Method::kInvite;
+  txn::ServerTransaction* server =
+      txn_->createServer(serverKey(msg.methodToken(), msg), invite, upstreamPeer(msg, in));
+  auto owned = std::make_unique<ProxyContext>();
+  ProxyContext& p = *owned;
+  p.request.assign(msg.buffer());
+  p.msg.parse(p.request);
+  p.in = in;
+  p.in.data = {};
+  p.server = server;
+  p.targets = std::move(ctx.targets);
+  p.routesToRemove = ctx.localRoutes;
+  p.recordRoute = ctx.recordRoute;
+  server->user = &p;
+  contexts_.emplace(&p, std::move(owned));
+  if (invite) {
+    out_.clear();
+    if (sip::buildResponse(p.msg, 100, "Trying", "", {}, out_)) server->respond(100, out_);
+  }
+  if (!startBranch(p)) {
+    ++counters_.noDestination;
+    replyFromContext(p, 503, "Service Unavailable");
+  }
+}
+
+bool Proxy::startBranch(ProxyContext& p) {
+  const bool invite = p.msg.method() == sip::Method::kInvite;
+  while (p.next < p.targets.size()) {
+    const Target& t = p.targets[p.next++];
+    if (listenerFor(t.peer) < 0) continue;
+    std::string branch = newBranch();
+    std::string request;
+    buildForward(p.msg, p.in, t, branch, p.routesToRemove, p.recordRoute, request);
+    std::string key(p.msg.methodToken());
+    key.push_back(' ');
+    key.append(branch);
+    txn::ClientTransaction* c =
+        txn_->startClient(std::move(key), branch, invite, t.peer, std::move(request), this);
+    if (c == nullptr) continue;
+    c->user = &p;
+    c->tag = t.destination;
+    p.branch = c;
+    ++counters_.forwardedRequests;
+    if (p.next > 1) ++counters_.failovers;
+    return true;
+  }
+  return false;
+}
+
+void Proxy::replyFromContext(ProxyContext& p, int code, std::string_view reason) {
+  if (p.server == nullptr || p.finished) return;
+  out_.clear();
+  std::string tag = "tdm";
+  appendHex(tag, fnv1a(p.msg.callId(), p.msg.from() ? p.msg.from()->tag() : ""));
+  if (!sip::buildResponse(p.msg, code, reason, tag, {}, out_)) return;
+  p.finished = code >= 200;
+  p.server->respond(code, out_);
+}
+
+void Proxy::sendUpstream(ProxyContext& p, int code, const sip::Message& response) {
+  if (p.server == nullptr) return;
+  editor_.reset(response);
+  editor_.removeTopVia();
+  out_.clear();
+  editor_.serialize(out_);
+  if (code >= 200) p.finished = true;
+  ++counters_.forwardedResponses;
+  p.server->respond(code, out_);
+}
+
+// ---------------------------------------------------------------- CANCEL
+
+void Proxy::handleCancel(const sip::Message& msg, const transport::Inbound& in) {
+  ++counters_.cancelsReceived;
+  if (txn::ServerTransaction* s = txn_->findServer(serverKey("CANCEL", msg))) {
+    s->retransmitted();
+    return;
+  }
+  txn::ServerTransaction* invite = txn_->findServer(serverKey("INVITE", msg));
+  if (invite == nullptr || invite->user == nullptr) {
+    replyStateless(msg, in, 481, "Call/Transaction Does Not Exist");
+    return;
+  }
+  txn::ServerTransaction* s =
+      txn_->createServer(serverKey("CANCEL", msg), false, upstreamPeer(msg, in));
+  out_.clear();
+  if (sip::buildResponse(msg, 200, "OK", "", {}, out_)) s->respond(200, out_);
+  auto& p = *static_cast<ProxyContext*>(invite->user);
+  if (p.finished || p.cancelled) return;
+  p.cancelled = true;
+  // A CANCEL may only follow a provisional response (RFC 3261 §9.1); otherwise it leaves when
+  // the first provisional arrives, or the branch times out and the caller gets 487.
+  if (p.branch != nullptr && p.branch->gotProvisional()) sendCancel(p);
+}
+
+void Proxy::sendCancel(ProxyContext& p) {
+  if (p.branch == nullptr || p.cancelSent) return;
+  p.cancelSent = true;
+  scratchMsg_.parse(p.branch->request());
+  std::string cancel;
+  if (!sip::buildCancel(scratchMsg_, cancel)) return;
+  std::string key = "CANCEL ";
+  key.append(p.branch->branch());
+  txn_->startClient(std::move(key), p.branch->branch(), false, p.branch->peer(),
+                    std::move(cancel), this);
+}
+
+// ---------------------------------------------------------------- responses
+
+void Proxy::onResponseMessage(const sip::Message& msg, const transport::Inbound& in) {
+  (void)in;
+  const sip::Via* via = msg.topVia();
+  const sip::CSeq* cseq = msg.cseq();
+  if (via == nullptr || cseq == nullptr || !viaIsOurs(*via)) {
+    ++counters_.droppedNoRoute;
+    return;
+  }
+  key_.assign(cseq->methodToken);
+  key_.push_back(' ');
+  key_.append(via->branch);
+  currentResponse_ = &msg;
+  bool matched = txn_->receiveResponse(key_, msg.statusCode(), msg.buffer());
+  currentResponse_ = nullptr;
+  if (!matched) forwardResponseStateless(msg);
+}
+
+void Proxy::onResponse(txn::ClientTransaction& t, int code, std::string_view raw) {
+  (void)raw;
+  const sip::Message& resp = *currentResponse_;
+  auto* p = static_cast<ProxyContext*>(t.user);
+  if (p == nullptr || p->branch != &t) {
+    // No proxy state any more (or an abandoned branch): only a 2xx still matters upstream.
+    if (code >= 200 && code < 300 && resp.cseq()->method != sip::Method::kCancel) {
+      forwardResponseStateless(resp);
+    }
+    return;
+  }
+  if (code == 100) return;  // hop by hop: we sent our own
+  if (code < 200) {
+    if (p->cancelled) sendCancel(*p);
+    if (!p->finished) sendUpstream(*p, code, resp);
+    return;
+  }
+  if (code < 300) {
+    sendUpstream(*p, code, resp);  // every 2xx goes up, retransmissions included
+    return;
+  }
+  // Non-2xx final: acknowledge it on this hop, then fail over or answer.
+  scratchMsg_.parse(t.request());
+  std::string ack;
+  if (sip::buildAckForNon2xx(scratchMsg_, resp, ack)) t.sendAck(std::move(ack));
+  t.user = nullptr;
+  p->branch = nullptr;
+  branchFailed(*p, code, &resp);
+}
+
+void Proxy::onTimeout(txn::ClientTransaction& t) {
+  auto* p = static_cast<ProxyContext*>(t.user);
+  if (p == nullptr || p->branch != &t) return;
+  ++counters_.branchTimeouts;
+  t.user = nullptr;
+  p->branch = nullptr;
+  branchFailed(*p, 408, nullptr);
+}
+
+void Proxy::branchFailed(ProxyContext& p, int code, const sip::Message* response) {
+  const bool failover = code == 408 || (code >= 500 && code < 600);
+  if (!p.cancelled && !p.finished && failover) {
+    if (response != nullptr) {
+      p.bestCode = code;
+      p.bestResponse.assign(response->buffer());
+    }
+    if (startBranch(p)) return;
+  }
+  if (p.cancelled) {
+    if (response != nullptr && code == 487) {
+      sendUpstream(p, code, *response);
+    } else {
+      replyFromContext(p, 487, "Request Terminated");
+    }
+    return;
+  }
+  if (response != nullptr) {
+    sendUpstream(p, code, *response);
+  } else if (!p.bestResponse.empty()) {
+    // The last branch stayed silent: the caller gets the best answer an earlier branch gave.
+    std::string best = std::move(p.bestResponse);
+    scratchMsg_.parse(best);
+    sendUpstream(p, p.bestCode, scratchMsg_);
+  } else {
+    replyFromContext(p, code, code == 408 ? "Request Timeout" : "Service Unavailable");
+  }
+}
+
+void Proxy::forwardResponseStateless(const sip::Message& msg) {
+  auto vias = msg.vias();
+  if (vias.size() < 2) {
+    ++counters_.droppedNoRoute;
+    return;
+  }
+  const sip::Via& next = vias[1];
+  std::string_view host = next.received.empty() ? next.host : next.received;
+  uint16_t port = next.hasPort ? next.port : 5060;
+  if (next.hasRport && !next.rport.empty()) {
+    unsigned v = 0;
+    for (char c : next.rport) v = v * 10 + static_cast<unsigned>(c - '0');
+    if (v > 0 && v < 65536) port = static_cast<uint16_t>(v);
+  }
+  auto addr = SocketAddress::fromHostPort(host, port);
+  if (!addr) {
+    ++counters_.droppedNoRoute;
+    return;
+  }
+  // Never reflect a response to a broadcast or multicast address (RFC 4475 bcast).
+  if (addr->isBroadcastOrMulticast()) {
+    ++counters_.droppedBroadcast;
+    return;
+  }
+  Transport tr = equalsNoCase(next.transport, "TCP") ? Transport::kTcp : Transport::kUdp;
+  editor_.reset(msg);
+  editor_.removeTopVia();
+  out_.clear();
+  editor_.serialize(out_);
+  transport_->send(tr, *addr, out_, 0);
+  ++counters_.statelessForwards;
+}
+
+// ---------------------------------------------------------------- termination
+
+void Proxy::onTerminated(txn::ClientTransaction& t) {
+  auto* p = static_cast<ProxyContext*>(t.user);
+  if (p != nullptr && p->branch == &t) p->branch = nullptr;
+  t.user = nullptr;
+}
+
+void Proxy::onTerminated(txn::ServerTransaction& t) {
+  auto* p = static_cast<ProxyContext*>(t.user);
+  t.user = nullptr;
+  if (p == nullptr) return;
+  if (p->branch != nullptr) {
+    p->branch->user = nullptr;
+    p->branch = nullptr;
+  }
+  p->server = nullptr;  // freed by the flush hook
+}
+
+}  // namespace tandem::edge
