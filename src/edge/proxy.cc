@@ -527,6 +527,7 @@ bool Proxy::startBranch(ProxyContext& p) {
     c->user = &p;
     c->tag = t.destination;
     p.branch = c;
+    p.cancelSent = false;
     ++counters_.forwardedRequests;
     if (p.next > 1) ++counters_.failovers;
     return true;
@@ -608,12 +609,26 @@ void Proxy::onResponseMessage(const sip::Message& msg, const transport::Inbound&
   currentResponse_ = &msg;
   bool matched = txn_->receiveResponse(key_, msg.statusCode(), msg.buffer());
   currentResponse_ = nullptr;
-  if (!matched) forwardResponseStateless(msg);
+  // With no transaction left, only a 2xx still matters to the caller (it establishes the
+  // dialog); anything else answers a transaction that was already closed upstream.
+  if (!matched) {
+    if (msg.statusCode() >= 200 && msg.statusCode() < 300) {
+      forwardResponseStateless(msg);
+    } else {
+      ++counters_.droppedNoRoute;
+    }
+  }
 }
 
 void Proxy::onResponse(txn::ClientTransaction& t, int code, std::string_view raw) {
   (void)raw;
   const sip::Message& resp = *currentResponse_;
+  if (code >= 300 && t.isInvite()) {
+    // Every non-2xx final answer to INVITE is acknowledged on this hop, whoever still cares.
+    scratchMsg_.parse(t.request());
+    std::string ack;
+    if (sip::buildAckForNon2xx(scratchMsg_, resp, ack)) t.sendAck(std::move(ack));
+  }
   auto* p = static_cast<ProxyContext*>(t.user);
   if (p == nullptr || p->branch != &t) {
     // No proxy state any more (or an abandoned branch): only a 2xx still matters upstream.
@@ -632,10 +647,6 @@ void Proxy::onResponse(txn::ClientTransaction& t, int code, std::string_view raw
     sendUpstream(*p, code, resp);  // every 2xx goes up, retransmissions included
     return;
   }
-  // Non-2xx final: acknowledge it on this hop, then fail over or answer.
-  scratchMsg_.parse(t.request());
-  std::string ack;
-  if (sip::buildAckForNon2xx(scratchMsg_, resp, ack)) t.sendAck(std::move(ack));
   t.user = nullptr;
   p->branch = nullptr;
   branchFailed(*p, code, &resp);
@@ -645,6 +656,8 @@ void Proxy::onTimeout(txn::ClientTransaction& t) {
   auto* p = static_cast<ProxyContext*>(t.user);
   if (p == nullptr || p->branch != &t) return;
   ++counters_.branchTimeouts;
+  // Timer C after a provisional: cancel the ringing branch before moving on (RFC 3261 §16.8).
+  if (t.isInvite() && t.gotProvisional()) sendCancel(*p);
   t.user = nullptr;
   p->branch = nullptr;
   branchFailed(*p, 408, nullptr);

@@ -11,8 +11,8 @@ bool parseCredentials(std::string_view value, Credentials* out) {
   size_t e = detail::scanClass(v, 0, detail::kToken);
   if (e == 0) return false;
   out->schemeToken = v.substr(0, e);
-  out->scheme = detail::iequals(out->schemeToken, "Digest") ? AuthScheme::kDigest
-                                                            : AuthScheme::kUnknown;
+  out->scheme =
+      detail::iequals(out->schemeToken, "Digest") ? AuthScheme::kDigest : AuthScheme::kUnknown;
   out->params = detail::trimLws(v.substr(e));
   return true;
 }

@@ -13,18 +13,18 @@ enum CharClass : uint16_t {
   kAlpha = 1 << 0,
   kDigit = 1 << 1,
   kHex = 1 << 2,
-  kToken = 1 << 3,        // token: alphanum - . ! % * _ + ` ' ~
-  kUnreserved = 1 << 4,   // alphanum and mark: - _ . ! ~ * ' ( )
-  kUserExtra = 1 << 5,    // user-unreserved: & = + $ , ; ? /
-  kPassExtra = 1 << 6,    // password: & = + $ ,
-  kParamExtra = 1 << 7,   // param-unreserved: [ ] / : & + $
-  kHnvExtra = 1 << 8,     // hnv-unreserved: [ ] / ? : + $
-  kHost = 1 << 9,         // hostname and IPv4: alphanum - . (and _ , which real hosts send)
-  kWord = 1 << 10,        // Call-ID word: token chars and ( ) < > : \ " / [ ] ? { }
-  kScheme = 1 << 11,      // scheme after the first letter: alphanum + - .
-  kWs = 1 << 12,          // SP HTAB
-  kLws = 1 << 13,         // SP HTAB CR LF: inside a stored header value CR LF only come from folding
-  kReserved = 1 << 14,    // reserved: ; / ? : @ & = + $ ,
+  kToken = 1 << 3,       // token: alphanum - . ! % * _ + ` ' ~
+  kUnreserved = 1 << 4,  // alphanum and mark: - _ . ! ~ * ' ( )
+  kUserExtra = 1 << 5,   // user-unreserved: & = + $ , ; ? /
+  kPassExtra = 1 << 6,   // password: & = + $ ,
+  kParamExtra = 1 << 7,  // param-unreserved: [ ] / : & + $
+  kHnvExtra = 1 << 8,    // hnv-unreserved: [ ] / ? : + $
+  kHost = 1 << 9,        // hostname and IPv4: alphanum - . (and _ , which real hosts send)
+  kWord = 1 << 10,       // Call-ID word: token chars and ( ) < > : \ " / [ ] ? { }
+  kScheme = 1 << 11,     // scheme after the first letter: alphanum + - .
+  kWs = 1 << 12,         // SP HTAB
+  kLws = 1 << 13,        // SP HTAB CR LF: inside a stored header value CR LF only come from folding
+  kReserved = 1 << 14,   // reserved: ; / ? : @ & = + $ ,
 };
 
 constexpr std::array<uint16_t, 256> makeCharTable() {
@@ -58,12 +58,23 @@ constexpr std::array<uint16_t, 256> makeCharTable() {
 
 inline constexpr std::array<uint16_t, 256> kCharTable = makeCharTable();
 
-inline bool is(char c, uint16_t cls) { return (kCharTable[static_cast<unsigned char>(c)] & cls) != 0; }
+inline bool is(char c, uint16_t cls) {
+  return (kCharTable[static_cast<unsigned char>(c)] & cls) != 0;
+}
 inline bool isDigit(char c) { return c >= '0' && c <= '9'; }
 inline bool isWs(char c) { return c == ' ' || c == '\t'; }
 inline bool isLws(char c) { return is(c, kLws); }
 
-inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+constexpr std::array<char, 256> makeLowerTable() {
+  std::array<char, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[c] = static_cast<char>((c >= 'A' && c <= 'Z') ? c + 32 : c);
+  }
+  return t;
+}
+inline constexpr std::array<char, 256> kLowerTable = makeLowerTable();
+
+inline char lower(char c) { return kLowerTable[static_cast<unsigned char>(c)]; }
 
 inline int hexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -2,8 +2,8 @@
 // header lines seen so far. Only that one header is decoded; Message::parse() does the rest.
 #include "sip/framing.h"
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "sip/chars.h"

@@ -3,6 +3,8 @@
 #include "sip/header_id.h"
 
 #include <array>
+#include <bit>
+#include <cstring>
 
 #include "sip/chars.h"
 
@@ -97,70 +99,149 @@ static_assert(tableInEnumOrder(), "kHeaders must list every HeaderId in enum ord
 // (RFC 3265 o/u, RFC 3515 r, RFC 3892 b, RFC 4028 x, RFC 4474 y/n, RFC 3841 a/j/d).
 HeaderId compactForm(char c) {
   switch (detail::lower(c)) {
-    case 'a': return HeaderId::kAcceptContact;
-    case 'b': return HeaderId::kReferredBy;
-    case 'c': return HeaderId::kContentType;
-    case 'd': return HeaderId::kRequestDisposition;
-    case 'e': return HeaderId::kContentEncoding;
-    case 'f': return HeaderId::kFrom;
-    case 'i': return HeaderId::kCallId;
-    case 'j': return HeaderId::kRejectContact;
-    case 'k': return HeaderId::kSupported;
-    case 'l': return HeaderId::kContentLength;
-    case 'm': return HeaderId::kContact;
-    case 'n': return HeaderId::kIdentityInfo;
-    case 'o': return HeaderId::kEvent;
-    case 'r': return HeaderId::kReferTo;
-    case 's': return HeaderId::kSubject;
-    case 't': return HeaderId::kTo;
-    case 'u': return HeaderId::kAllowEvents;
-    case 'v': return HeaderId::kVia;
-    case 'x': return HeaderId::kSessionExpires;
-    case 'y': return HeaderId::kIdentity;
-    default: return HeaderId::kUnknown;
+    case 'a':
+      return HeaderId::kAcceptContact;
+    case 'b':
+      return HeaderId::kReferredBy;
+    case 'c':
+      return HeaderId::kContentType;
+    case 'd':
+      return HeaderId::kRequestDisposition;
+    case 'e':
+      return HeaderId::kContentEncoding;
+    case 'f':
+      return HeaderId::kFrom;
+    case 'i':
+      return HeaderId::kCallId;
+    case 'j':
+      return HeaderId::kRejectContact;
+    case 'k':
+      return HeaderId::kSupported;
+    case 'l':
+      return HeaderId::kContentLength;
+    case 'm':
+      return HeaderId::kContact;
+    case 'n':
+      return HeaderId::kIdentityInfo;
+    case 'o':
+      return HeaderId::kEvent;
+    case 'r':
+      return HeaderId::kReferTo;
+    case 's':
+      return HeaderId::kSubject;
+    case 't':
+      return HeaderId::kTo;
+    case 'u':
+      return HeaderId::kAllowEvents;
+    case 'v':
+      return HeaderId::kVia;
+    case 'x':
+      return HeaderId::kSessionExpires;
+    case 'y':
+      return HeaderId::kIdentity;
+    default:
+      return HeaderId::kUnknown;
   }
 }
 
-// Buckets by lower-cased first letter: at most kBucketSize candidates each.
-constexpr size_t kBucketSize = 16;
-struct Buckets {
-  std::array<std::array<uint8_t, kBucketSize>, 26> ids{};
-  std::array<uint8_t, 26> count{};
+// A perfect hash of the lower-cased known names on their length and three of their letters, built
+// at compile time: one slot to look at, one comparison to confirm.
+constexpr size_t kSlots = 256;
+
+constexpr char lowerC(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+constexpr size_t hashName(std::string_view n) {
+  auto u = [](char c) { return static_cast<size_t>(static_cast<unsigned char>(lowerC(c))); };
+  return (n.size() * 13 + u(n[0]) * 3 + u(n[n.size() - 1]) * 32 + u(n[n.size() / 2])) % kSlots;
+}
+
+struct Table {
+  std::array<uint8_t, kSlots> slot{};  // HeaderId, 0 = empty
+  size_t maxProbe = 0;
 };
 
-constexpr Buckets makeBuckets() {
-  Buckets b;
+constexpr Table makeTable() {
+  Table t;
   for (size_t i = 1; i < kHeaders.size(); ++i) {
-    char c = kHeaders[i].name[0];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-    size_t k = static_cast<size_t>(c - 'a');
-    b.ids[k][b.count[k]++] = static_cast<uint8_t>(i);
+    size_t h = hashName(kHeaders[i].name);
+    size_t probes = 1;
+    while (t.slot[h] != 0) {
+      h = (h + 1) % kSlots;
+      ++probes;
+    }
+    t.slot[h] = static_cast<uint8_t>(i);
+    if (probes > t.maxProbe) t.maxProbe = probes;
   }
-  return b;
+  return t;
 }
-constexpr Buckets kBuckets = makeBuckets();
+constexpr Table kTable = makeTable();
+
+// Known names lower-cased and zero-padded, so a candidate compares eight bytes at a time.
+constexpr size_t kNameCap = 24;
+constexpr std::array<std::array<char, kNameCap>, kHeaderIdCount> makeLowerNames() {
+  std::array<std::array<char, kNameCap>, kHeaderIdCount> out{};
+  for (size_t i = 0; i < kHeaders.size(); ++i) {
+    for (size_t j = 0; j < kHeaders[i].name.size(); ++j) out[i][j] = lowerC(kHeaders[i].name[j]);
+  }
+  return out;
+}
+constexpr auto kLowerNames = makeLowerNames();
 static_assert(
     [] {
-      for (auto n : kBuckets.count) {
-        if (n > kBucketSize) return false;
+      for (const HeaderInfo& h : kHeaders) {
+        if (h.name.size() >= kNameCap) return false;
+        for (char c : h.name) {
+          if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-')) return false;
+        }
       }
       return true;
     }(),
-    "a header bucket overflowed");
+    "known names must be letters and '-' only, shorter than kNameCap");
+
+uint64_t load8(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+// n < 8 bytes in little-endian order, like load8 where it is used; a loop, not a libc call.
+uint64_t loadTail(const char* p, size_t n) {
+  uint64_t v = 0;
+  for (size_t j = 0; j < n; ++j) v |= uint64_t{static_cast<unsigned char>(p[j])} << (8 * j);
+  return v;
+}
+
+// Case-insensitive equality of a received name with a known one. OR-ing 0x20 lower-cases
+// letters and leaves '-' alone; the only other byte it could confuse with a letter or '-' is CR,
+// which never occurs in a header name (the parser hands over tokens only).
+bool equalsKnown(std::string_view in, const std::array<char, kNameCap>& known) {
+  constexpr uint64_t kCase = 0x2020202020202020ULL;
+  size_t i = 0;
+  for (; i + 8 <= in.size(); i += 8) {
+    if ((load8(in.data() + i) | kCase) != load8(known.data() + i)) return false;
+  }
+  size_t rest = in.size() - i;
+  if (rest == 0) return true;
+  uint64_t mask = (uint64_t{1} << (8 * rest)) - 1;
+  // known is zero-padded to kNameCap, so its 8-byte load stays inside and masks to the tail.
+  return (loadTail(in.data() + i, rest) | (kCase & mask)) == (load8(known.data() + i) & mask);
+}
+static_assert(kTable.maxProbe == 1, "hashName is no longer perfect for kHeaders; retune it");
 
 }  // namespace
 
 HeaderId headerIdFromName(std::string_view name) {
   if (name.size() == 1) return compactForm(name[0]);
   if (name.size() < 2) return HeaderId::kUnknown;
-  char c = detail::lower(name[0]);
-  if (c < 'a' || c > 'z') return HeaderId::kUnknown;
-  size_t k = static_cast<size_t>(c - 'a');
-  for (size_t j = 0; j < kBuckets.count[k]; ++j) {
-    const HeaderInfo& h = kHeaders[kBuckets.ids[k][j]];
-    if (h.name.size() == name.size() && detail::iequals(h.name, name)) return h.id;
+  uint8_t id = kTable.slot[hashName(name)];  // 0, kUnknown, has the empty name
+  if (kHeaders[id].name.size() != name.size()) return HeaderId::kUnknown;
+  bool same;
+  if constexpr (std::endian::native == std::endian::little) {
+    same = equalsKnown(name, kLowerNames[id]);
+  } else {
+    same = detail::iequals(kHeaders[id].name, name);
   }
-  return HeaderId::kUnknown;
+  return same ? kHeaders[id].id : HeaderId::kUnknown;
 }
 
 std::string_view headerName(HeaderId id) {

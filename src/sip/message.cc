@@ -1,6 +1,7 @@
 // Message accessors and the header value iterator; the parser itself is in parser.cc.
-#include "sip/chars.h"
 #include "sip/message.h"
+
+#include "sip/chars.h"
 
 namespace tandem::sip {
 
@@ -99,9 +100,7 @@ HeaderValues::Iterator HeaderValues::begin() const {
   return Iterator(this, start);
 }
 
-HeaderValues::Iterator HeaderValues::end() const {
-  return Iterator(this, msg_->headers().size());
-}
+HeaderValues::Iterator HeaderValues::end() const { return Iterator(this, msg_->headers().size()); }
 
 size_t HeaderValues::size() const {
   size_t n = 0;

@@ -13,6 +13,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -25,14 +26,14 @@
 namespace tandem::sip {
 
 // Limits that keep a hostile message from costing more than a sane one.
-inline constexpr size_t kMaxHeaders = 128;       // header lines; beyond: 400
-inline constexpr size_t kMaxListEntries = 64;    // Via / Route / Record-Route / Contact values
+inline constexpr size_t kMaxHeaders = 128;     // header lines; beyond: 400
+inline constexpr size_t kMaxListEntries = 64;  // Via / Route / Record-Route / Contact values
 
 // What parse() concluded. For a request that failed, status/reason is the response to send
 // (400 with a precise reason, 505 for a SIP version other than 2.0) when respondable is true;
 // otherwise the request is dropped. A response that failed is always dropped (drop is true).
 struct ParseResult {
-  int status = 0;          // 0 when the message parsed; otherwise the SIP status to answer
+  int status = 0;           // 0 when the message parsed; otherwise the SIP status to answer
   std::string_view reason;  // static text, e.g. "Bad Request - Malformed Via"
   // Requests: the top Via parsed and From, To, Call-ID and CSeq are present and non-empty, so a
   // response can be built by copying them (buildResponse). Also true for good requests.
@@ -73,9 +74,7 @@ struct Via {
 
   // RFC 3261 §8.1.1.7 magic cookie followed by something unique (RFC 4475 badbranch: a branch
   // of exactly "z9hG4bK" does not qualify).
-  bool isRfc3261Branch() const {
-    return branch.size() > 7 && branch.substr(0, 7) == "z9hG4bK";
-  }
+  bool isRfc3261Branch() const { return branch.size() > 7 && branch.substr(0, 7) == "z9hG4bK"; }
 };
 
 struct CSeq {
@@ -92,10 +91,21 @@ class HeaderValues {
  public:
   class Iterator {
    public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = std::string_view;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const std::string_view*;
+    using reference = std::string_view;
+
     Iterator() = default;
     Iterator(const HeaderValues* owner, size_t line);
     std::string_view operator*() const { return cur_; }
     Iterator& operator++();
+    Iterator operator++(int) {
+      Iterator old = *this;
+      ++*this;
+      return old;
+    }
     bool operator==(const Iterator& o) const { return line_ == o.line_ && pos_ == o.pos_; }
     bool operator!=(const Iterator& o) const { return !(*this == o); }
 

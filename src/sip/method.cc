@@ -41,21 +41,36 @@ Method methodFromToken(std::string_view t) {
 
 std::string_view methodName(Method m) {
   switch (m) {
-    case Method::kInvite: return "INVITE";
-    case Method::kAck: return "ACK";
-    case Method::kBye: return "BYE";
-    case Method::kCancel: return "CANCEL";
-    case Method::kOptions: return "OPTIONS";
-    case Method::kRegister: return "REGISTER";
-    case Method::kPrack: return "PRACK";
-    case Method::kSubscribe: return "SUBSCRIBE";
-    case Method::kNotify: return "NOTIFY";
-    case Method::kPublish: return "PUBLISH";
-    case Method::kInfo: return "INFO";
-    case Method::kRefer: return "REFER";
-    case Method::kMessage: return "MESSAGE";
-    case Method::kUpdate: return "UPDATE";
-    case Method::kUnknown: break;
+    case Method::kInvite:
+      return "INVITE";
+    case Method::kAck:
+      return "ACK";
+    case Method::kBye:
+      return "BYE";
+    case Method::kCancel:
+      return "CANCEL";
+    case Method::kOptions:
+      return "OPTIONS";
+    case Method::kRegister:
+      return "REGISTER";
+    case Method::kPrack:
+      return "PRACK";
+    case Method::kSubscribe:
+      return "SUBSCRIBE";
+    case Method::kNotify:
+      return "NOTIFY";
+    case Method::kPublish:
+      return "PUBLISH";
+    case Method::kInfo:
+      return "INFO";
+    case Method::kRefer:
+      return "REFER";
+    case Method::kMessage:
+      return "MESSAGE";
+    case Method::kUpdate:
+      return "UPDATE";
+    case Method::kUnknown:
+      break;
   }
   return "";
 }

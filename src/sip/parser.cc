@@ -1,6 +1,8 @@
 // The message parser: one pass over the buffer splitting lines, filing headers by id and decoding
 // only the headers routing reads. The first error wins; parsing goes on after it so that a 400
 // can still copy Via, From, To, Call-ID and CSeq.
+#include <bit>
+#include <cstdint>
 #include <cstring>
 
 #include "sip/chars.h"
@@ -32,6 +34,35 @@ bool looksLikeSipVersion(std::string_view v) {
 }
 
 bool isSip20(std::string_view v) { return detail::iequals(v, "SIP/2.0"); }
+
+// Index of the first CR or LF at or after i, s.size() when none. Eight bytes per step: the
+// classic "has a zero byte" test on the input XOR-ed with each target; its lowest hit is exact.
+size_t findCrOrLf(std::string_view s, size_t i) {
+  const size_t n = s.size();
+  if constexpr (std::endian::native == std::endian::little) {
+    constexpr uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr uint64_t kHigh = 0x8080808080808080ULL;
+    for (; i + 8 <= n; i += 8) {
+      uint64_t v;
+      std::memcpy(&v, s.data() + i, 8);
+      uint64_t cr = v ^ (kOnes * '\r');
+      uint64_t lf = v ^ (kOnes * '\n');
+      uint64_t hit = ((cr - kOnes) & ~cr & kHigh) | ((lf - kOnes) & ~lf & kHigh);
+      if (hit != 0) return i + static_cast<size_t>(std::countr_zero(hit) >> 3);
+    }
+  }
+  for (; i < n; ++i) {
+    if (s[i] == '\r' || s[i] == '\n') return i;
+  }
+  return n;
+}
+
+bool hasWs(std::string_view s) {
+  for (char c : s) {
+    if (isWs(c)) return true;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -89,24 +120,16 @@ class Parser {
 
  private:
   // Index of the next CRLF at or after from; npos when none. A bare CR or LF on the way is a
-  // syntax error (the line is still delimited by the next CRLF).
+  // syntax error (the line is then delimited by the next real CRLF).
   size_t findCrlf(size_t from) {
     const size_t n = buf_.size();
-    size_t i = from;
-    while (i < n) {
-      const void* hit = std::memchr(buf_.data() + i, '\n', n - i);
-      if (hit == nullptr) break;
-      size_t k = static_cast<size_t>(static_cast<const char*>(hit) - buf_.data());
-      if (k > from && buf_[k - 1] == '\r') {
-        if (std::memchr(buf_.data() + from, '\r', k - 1 - from) != nullptr) {
-          m_.fail(400, kMalformedHeader);
-        }
-        return k - 1;
-      }
+    for (size_t i = from;;) {
+      size_t k = findCrOrLf(buf_, i);
+      if (k >= n) return std::string_view::npos;
+      if (buf_[k] == '\r' && k + 1 < n && buf_[k + 1] == '\n') return k;
       m_.fail(400, kMalformedHeader);
       i = k + 1;
     }
-    return std::string_view::npos;
   }
 
   void parseRequestLine(std::string_view line) {
@@ -123,15 +146,15 @@ class Parser {
     if (!detail::allOf(method, detail::kToken)) return m_.fail(400, kMalformedRequestLine);
     m_.methodToken_ = method;
     m_.method_ = methodFromToken(method);
-    if (version.empty() || version.find_first_of(" \t") != std::string_view::npos) {
+    if (version.empty() || hasWs(version)) {
       return m_.fail(400, kMalformedRequestLine);  // RFC 4475 lwsruri, lwsstart
     }
     m_.requestUriText_ = uri;
     m_.version_ = version;
     if (!isSip20(version)) {
-      return m_.fail(looksLikeSipVersion(version) ? 505 : 400,
-                     looksLikeSipVersion(version) ? "Version Not Supported"
-                                                  : kMalformedRequestLine);
+      return m_.fail(looksLikeSipVersion(version) ? 505 : 400, looksLikeSipVersion(version)
+                                                                   ? "Version Not Supported"
+                                                                   : kMalformedRequestLine);
     }
     if (!parseUri(uri, &m_.requestUri_)) {
       return m_.fail(400, "Bad Request - Malformed Request-URI");  // RFC 4475 ltgtruri
@@ -146,9 +169,9 @@ class Parser {
     if (sp1 == std::string_view::npos) return m_.fail(400, kMalformedStatusLine);
     m_.version_ = line.substr(0, sp1);
     if (!isSip20(m_.version_)) {
-      return m_.fail(looksLikeSipVersion(m_.version_) ? 505 : 400,
-                     looksLikeSipVersion(m_.version_) ? "Version Not Supported"
-                                                      : kMalformedStatusLine);
+      return m_.fail(looksLikeSipVersion(m_.version_) ? 505 : 400, looksLikeSipVersion(m_.version_)
+                                                                       ? "Version Not Supported"
+                                                                       : kMalformedStatusLine);
     }
     std::string_view rest = line.substr(sp1 + 1);
     // Exactly three digits (RFC 4475 bigcode), then SP and a possibly empty reason (noreason).
@@ -185,20 +208,22 @@ class Parser {
       case HeaderId::kVia:
         return decodeVia(value, idx);
       case HeaderId::kFrom:
-        return decodeFromTo(value, idx, &m_.from_, &m_.hasFrom_, &m_.fromMulti_,
+        return decodeFromTo(id, value, idx, &m_.from_, &m_.hasFrom_, &m_.fromMulti_,
                             "Bad Request - Malformed From");
       case HeaderId::kTo:
-        return decodeFromTo(value, idx, &m_.to_, &m_.hasTo_, &m_.toMulti_,
+        return decodeFromTo(id, value, idx, &m_.to_, &m_.hasTo_, &m_.toMulti_,
                             "Bad Request - Malformed To");
       case HeaderId::kCallId:
         return decodeCallId(value);
       case HeaderId::kCSeq:
         return decodeCSeq(value);
       case HeaderId::kMaxForwards:
-        return decodeNumber(value, 255, &m_.maxForwards_, "Bad Request - Malformed Max-Forwards",
+        return decodeNumber(value, 255, isFirst(id) ? &m_.maxForwards_ : nullptr,
+                            "Bad Request - Malformed Max-Forwards",
                             "Bad Request - Max-Forwards Out Of Range");
       case HeaderId::kExpires:
-        return decodeNumber(value, 0xffffffffULL, &m_.expires_, "Bad Request - Malformed Expires",
+        return decodeNumber(value, 0xffffffffULL, isFirst(id) ? &m_.expires_ : nullptr,
+                            "Bad Request - Malformed Expires",
                             "Bad Request - Expires Out Of Range");
       case HeaderId::kContentLength:
         if (m_.count_[static_cast<size_t>(id)] > 1) {
@@ -228,7 +253,8 @@ class Parser {
 
   void decodeVia(std::string_view value, uint16_t idx) {
     size_t pos = 0;
-    const bool top = m_.vias_.empty();
+    // Only the first Via line holds the top Via; a good later line must not stand in for it.
+    const bool top = m_.count_[static_cast<size_t>(HeaderId::kVia)] == 1;
     while (true) {
       if (m_.vias_.size() >= kMaxListEntries) return m_.fail(400, kTooManyHeaders);
       Via v;
@@ -315,9 +341,10 @@ class Parser {
     return true;
   }
 
-  void decodeFromTo(std::string_view value, uint16_t idx, NameAddr* out, bool* has, bool* multi,
-                    std::string_view error) {
-    if (*has) return;  // a duplicate: checkRequest rejects it, the first one is kept
+  void decodeFromTo(HeaderId id, std::string_view value, uint16_t idx, NameAddr* out, bool* has,
+                    bool* multi, std::string_view error) {
+    // Only the first line is decoded: the one a response copies. checkRequest rejects the rest.
+    if (!isFirst(id)) return;
     size_t pos = 0;
     out->line = idx;
     if (!detail::parseNameAddrAt(value, &pos, out)) return m_.fail(400, error);
@@ -328,8 +355,10 @@ class Parser {
     *has = true;
   }
 
+  // True while decoding the first line carrying id (the count was bumped before decode()).
+  bool isFirst(HeaderId id) const { return m_.count_[static_cast<size_t>(id)] == 1; }
+
   void decodeCallId(std::string_view value) {
-    if (!m_.callId_.empty()) return;
     // Liberal on purpose: Call-IDs from the field carry '=' or '#' that RFC 3261's word lacks.
     // Only emptiness, white space and controls are refused.
     bool ok = !value.empty();
@@ -338,7 +367,7 @@ class Parser {
       if (u <= 0x20 || u == 0x7f) ok = false;
     }
     if (!ok) return m_.fail(400, "Bad Request - Malformed Call-ID");
-    m_.callId_ = value;
+    if (isFirst(HeaderId::kCallId)) m_.callId_ = value;
   }
 
   void decodeCSeq(std::string_view value) {
@@ -352,19 +381,20 @@ class Parser {
     if (!detail::parseDecimal(value.substr(0, d), 0x7fffffffULL, number)) {
       return m_.fail(400, "Bad Request - CSeq Out Of Range");  // RFC 4475 scalar02, scalarlg
     }
-    if (m_.hasCSeq_) return;
+    if (!isFirst(HeaderId::kCSeq)) return;
     m_.cseq_.number = static_cast<uint32_t>(number);
     m_.cseq_.methodToken = value.substr(ms, me - ms);
     m_.cseq_.method = methodFromToken(m_.cseq_.methodToken);
     m_.hasCSeq_ = true;
   }
 
+  // out is nullptr for a repeated header: checked for syntax, not stored.
   void decodeNumber(std::string_view value, uint64_t max, std::optional<uint32_t>* out,
                     std::string_view malformed, std::string_view outOfRange) {
     if (!detail::allOf(value, detail::kDigit)) return m_.fail(400, malformed);
     uint64_t v = 0;
     if (!detail::parseDecimal(value, max, v)) return m_.fail(400, outOfRange);
-    if (!out->has_value()) *out = static_cast<uint32_t>(v);
+    if (out != nullptr) *out = static_cast<uint32_t>(v);
   }
 
   void decodeNameAddrList(std::string_view value, uint16_t idx, std::vector<NameAddr>* list,

@@ -104,8 +104,7 @@ TEST(Rfc4475, wsinv) {
   EXPECT_TRUE(m.vias()[2].isRfc3261Branch());
   ASSERT_NE(m.header("Subject"), nullptr);  // "s :" with an empty value
   EXPECT_EQ(m.header("Subject")->value, "");
-  EXPECT_EQ(m.headerValue("NewFangledHeader"),
-            "newfangled value\r\n continued newfangled value");
+  EXPECT_EQ(m.headerValue("NewFangledHeader"), "newfangled value\r\n continued newfangled value");
   EXPECT_EQ(m.headerValue("UnknownHeaderWithUnusualValue"), ";;,,;;,;");
   EXPECT_EQ(m.contentType(), "application/sdp");
   ASSERT_EQ(m.routes().size(), 1u);
@@ -160,8 +159,8 @@ TEST(Rfc4475, esc01) {
   // The escaped Contact equals its unescaped form; %25%34%31 is "%41" as text, not "A".
   EXPECT_TRUE(uriEquals(m.contacts()[0].uri,
                         *parseUri("sip:caller@host5.example.net;lr;name=value%25%34%31")));
-  EXPECT_FALSE(uriEquals(m.contacts()[0].uri,
-                         *parseUri("sip:caller@host5.example.net;lr;name=valueA")));
+  EXPECT_FALSE(
+      uriEquals(m.contacts()[0].uri, *parseUri("sip:caller@host5.example.net;lr;name=valueA")));
 }
 
 TEST(Rfc4475, escnull) {

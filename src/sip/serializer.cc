@@ -334,9 +334,8 @@ void appendStatusLine(int code, std::string_view reason, std::string& out) {
 }  // namespace
 
 bool buildResponse(const Message& req, const ResponseSpec& spec, std::string& out) {
-  if (!req.isRequest() ||
-      !hasAll(req, {HeaderId::kVia, HeaderId::kFrom, HeaderId::kTo, HeaderId::kCallId,
-                    HeaderId::kCSeq})) {
+  if (!req.isRequest() || !hasAll(req, {HeaderId::kVia, HeaderId::kFrom, HeaderId::kTo,
+                                        HeaderId::kCallId, HeaderId::kCSeq})) {
     return false;
   }
   std::string_view buf = req.buffer();
@@ -357,9 +356,12 @@ bool buildResponse(const Message& req, const ResponseSpec& spec, std::string& ou
     first = false;
   }
   out.append(firstRaw(req, HeaderId::kFrom));
-  std::string_view toRaw = firstRaw(req, HeaderId::kTo);
+  const HeaderField* toField = req.header(HeaderId::kTo);
+  std::string_view toRaw = toField->raw;
   const NameAddr* to = req.to();
-  if (spec.code > 100 && !spec.toTag.empty() && to != nullptr && !to->params.has("tag")) {
+  const bool toIsFirstLine =
+      to != nullptr && to->line == static_cast<size_t>(toField - req.headers().data());
+  if (spec.code > 100 && !spec.toTag.empty() && toIsFirstLine && !to->params.has("tag")) {
     size_t split = offsetOf(buf, to->text) + to->text.size() - offsetOf(buf, toRaw);
     out.append(toRaw.substr(0, split));
     out.append(";tag=");

@@ -179,8 +179,8 @@ bool parseSipRest(std::string_view rest, Uri* out) {
     }
     hostStart = at + 1;
   }
-  size_t hpEnd = rest.find_first_of(";?", hostStart);
-  if (hpEnd == std::string_view::npos) hpEnd = rest.size();
+  size_t hpEnd = hostStart;
+  while (hpEnd < rest.size() && rest[hpEnd] != ';' && rest[hpEnd] != '?') ++hpEnd;
   if (!parseHostPort(rest.substr(hostStart, hpEnd - hostStart), out)) return false;
   size_t i = hpEnd;
   if (i < rest.size() && rest[i] == ';') {
@@ -277,9 +277,7 @@ Unit nextUnit(std::string_view s, size_t& i) {
   return Unit{static_cast<unsigned char>(s[i++]), false};
 }
 
-int fold(int c, bool ignoreCase) {
-  return (ignoreCase && c >= 'A' && c <= 'Z') ? c + 32 : c;
-}
+int fold(int c, bool ignoreCase) { return (ignoreCase && c >= 'A' && c <= 'Z') ? c + 32 : c; }
 
 bool sameTel(std::string_view a, std::string_view b) {
   auto visual = [](char c) { return c == '-' || c == '.' || c == '(' || c == ')'; };
@@ -457,8 +455,8 @@ bool parseHeaderParams(std::string_view text, size_t* pos, Params* params) {
     }
     lastEnd = i;
   }
-  *params = first == std::string_view::npos ? Params()
-                                            : Params(text.substr(first, lastEnd - first));
+  *params =
+      first == std::string_view::npos ? Params() : Params(text.substr(first, lastEnd - first));
   *pos = lastEnd;
   return true;
 }

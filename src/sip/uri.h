@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,11 +30,22 @@ class Params {
 
   class Iterator {
    public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = Param;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const Param*;
+    using reference = const Param&;
+
     Iterator() = default;
     Iterator(std::string_view text, size_t pos);
     const Param& operator*() const { return cur_; }
     const Param* operator->() const { return &cur_; }
     Iterator& operator++();
+    Iterator operator++(int) {
+      Iterator old = *this;
+      ++*this;
+      return old;
+    }
     bool operator==(const Iterator& o) const { return pos_ == o.pos_; }
     bool operator!=(const Iterator& o) const { return pos_ != o.pos_; }
 

@@ -204,8 +204,18 @@ void ClientTransaction::onTimer(uint64_t which) {
     case kF:
       timerTimeout_ = 0;
       if (state_ != State::kCalling && state_ != State::kProceeding) return;
+      if (timedOut_) {  // the grace period after Timer C ran out too
+        terminate();
+        return;
+      }
       ++layer_.counters_.clientTimeouts;
+      timedOut_ = true;
       if (owner_ != nullptr) owner_->onTimeout(*this);
+      if (invite_ && gotProvisional_ && state_ == State::kProceeding) {
+        // Timer C (RFC 3261 §16.8): the owner cancels the branch; stay to ACK its final answer.
+        arm(kB, 64 * t.t1);
+        return;
+      }
       terminate();
       return;
     default:  // D, K, M

@@ -53,7 +53,9 @@ class ClientUser {
   // A response that the transaction passes up (first copies of each response; for INVITE also
   // every 2xx). `raw` is valid only during the call.
   virtual void onResponse(ClientTransaction& t, int code, std::string_view raw) = 0;
-  // Timer B or F fired before any final response: the caller acts as if 408 arrived.
+  // Timer B or F fired before any final response: the caller acts as if 408 arrived. For an
+  // INVITE that had a provisional answer this is Timer C: the transaction then stays for 64*T1
+  // so the caller can CANCEL it and the final answer still gets its ACK.
   virtual void onTimeout(ClientTransaction& t) = 0;
   // The transaction is gone (after its last timer); drop every pointer to it.
   virtual void onTerminated(ClientTransaction& t) = 0;
@@ -145,6 +147,7 @@ class ClientTransaction {
   ClientUser* owner_;
   State state_ = State::kCalling;
   bool gotProvisional_ = false;
+  bool timedOut_ = false;
   uint32_t interval_ = 0;
   TimerId timerRetransmit_ = 0;  // A, E
   TimerId timerTimeout_ = 0;     // B, F (then fr_inv after a provisional)

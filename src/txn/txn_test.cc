@@ -105,6 +105,18 @@ TEST_F(TxnTest, ProvisionalStopsRetransmissionsAndWaitsFrInvTimer) {
   EXPECT_EQ(timeouts_, 1);  // fr_inv_timer (10 s) after the provisional
 }
 
+TEST_F(TxnTest, AfterTimerCTheTransactionStaysToAckTheFinalAnswer) {
+  ClientTransaction* c = layer_->startClient("INVITE b1", "b1", true, peer_, "INVITE-1", this);
+  layer_->receiveResponse("INVITE b1", 180, "180");
+  advance(10010);
+  EXPECT_EQ(timeouts_, 1);
+  ASSERT_EQ(layer_->findClient("INVITE b1"), c);  // still there for the 487
+  layer_->receiveResponse("INVITE b1", 487, "487");
+  EXPECT_EQ(responses_, (std::vector<int>{180, 487}));
+  advance(64 * 500 + 20);
+  EXPECT_EQ(layer_->findClient("INVITE b1"), nullptr);
+}
+
 TEST_F(TxnTest, Non2xxFinalIsPassedUpOnceAndItsRetransmissionsReAcked) {
   ClientTransaction* c = layer_->startClient("INVITE b1", "b1", true, peer_, "INVITE-1", this);
   advance(0);
