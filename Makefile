@@ -30,7 +30,7 @@ unit: build
 
 fuzz:
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz $(CMAKE_GEN) -DTANDEM_FUZZ=ON -DTANDEM_BENCH=OFF -DTANDEM_WERROR=OFF
-	cmake --build build-fuzz -j $(JOBS) --target fuzz_targets
+	cmake --build build-fuzz -j $(JOBS) --target sip_parser_fuzz
 	fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
 bench: build

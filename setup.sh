@@ -2,15 +2,17 @@
 # The two commands of the README, for a fresh Debian 12 machine as root:
 #   ./setup.sh run    install what is missing, build, start the platform on its embedded defaults
 #   ./setup.sh test   install what is missing, build (ASan+UBSan), run every test
+#   ./setup.sh deps   install everything the Makefile's targets need (fuzzing and linting too)
 # Only Debian packages are installed, by name; nothing is downloaded at build time.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-BUILD_PKGS=(build-essential cmake ninja-build ccache pkg-config make python3
+BUILD_PKGS=(build-essential cmake ninja-build ccache pkg-config make python3 unzip
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev)
 RUN_PKGS=(sip-tester)
 TEST_PKGS=(sip-tester procps)
+DEV_PKGS=(clang libclang-rt-14-dev clang-format clang-tidy)  # make fuzz, make format, linting
 
 install_missing() {
   local missing=()
@@ -36,7 +38,7 @@ case "${1:-}" in
     exec make test
     ;;
   deps)
-    install_missing "${BUILD_PKGS[@]}" "${RUN_PKGS[@]}" "${TEST_PKGS[@]}"
+    install_missing "${BUILD_PKGS[@]}" "${RUN_PKGS[@]}" "${TEST_PKGS[@]}" "${DEV_PKGS[@]}"
     ;;
   *)
     echo "usage: ./setup.sh run|test|deps" >&2

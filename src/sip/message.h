@@ -209,42 +209,41 @@ class Message {
   friend class Parser;
   void fail(int status, std::string_view reason);
 
+  // Ordered by alignment to keep the object compact.
   std::string_view buf_;
   ParseResult result_;
-  bool isRequest_ = true;
-  Method method_ = Method::kUnknown;
   std::string_view methodToken_;
   std::string_view requestUriText_;
-  Uri requestUri_;
   std::string_view version_;
   std::string_view startLine_;
-  int statusCode_ = 0;
   std::string_view reasonPhrase_;
-
+  std::string_view callId_;
+  std::string_view body_;
+  size_t headersEnd_ = 0;
   std::vector<HeaderField> headers_;
-  std::array<uint16_t, kHeaderIdCount> first_{};  // index of the first line with that id
-  std::array<uint8_t, kHeaderIdCount> count_{};   // lines with that id, saturating
-
   std::vector<Via> vias_;
-  bool topViaOk_ = false;
+  std::vector<NameAddr> routes_;
+  std::vector<NameAddr> recordRoutes_;
+  std::vector<NameAddr> contacts_;
+  Uri requestUri_;
   NameAddr from_;
   NameAddr to_;
+  CSeq cseq_;
+  std::optional<uint32_t> maxForwards_;
+  std::optional<uint32_t> contentLength_;
+  std::optional<uint32_t> expires_;
+  int statusCode_ = 0;
+  std::array<uint16_t, kHeaderIdCount> first_{};  // index of the first line with that id
+  std::array<uint8_t, kHeaderIdCount> count_{};   // lines with that id, saturating
+  Method method_ = Method::kUnknown;
+  bool isRequest_ = true;
+  bool topViaOk_ = false;
   bool hasFrom_ = false;
   bool hasTo_ = false;
   bool fromMulti_ = false;
   bool toMulti_ = false;
-  std::string_view callId_;
-  CSeq cseq_;
   bool hasCSeq_ = false;
-  std::optional<uint32_t> maxForwards_;
-  std::optional<uint32_t> contentLength_;
-  std::optional<uint32_t> expires_;
-  std::vector<NameAddr> routes_;
-  std::vector<NameAddr> recordRoutes_;
-  std::vector<NameAddr> contacts_;
   bool contactStar_ = false;
-  std::string_view body_;
-  size_t headersEnd_ = 0;
 };
 
 }  // namespace tandem::sip

@@ -135,6 +135,24 @@ def tail(path: Path, lines: int = 25, max_bytes: int = 64 * 1024, width: int = 2
     return "\n".join(out[-lines:])
 
 
+def udp_rcvbuf_errors() -> int:
+    """System-wide count of UDP datagrams dropped on full socket receive buffers (v4 + v6)."""
+    total = 0
+    try:
+        with open("/proc/net/snmp") as f:
+            rows = [l.split() for l in f if l.startswith("Udp:")]
+        if len(rows) >= 2:
+            total += int(dict(zip(rows[0], rows[1])).get("RcvbufErrors", 0))
+        with open("/proc/net/snmp6") as f:
+            for l in f:
+                k, _, v = l.partition(" ")
+                if k == "Udp6RcvbufErrors":
+                    total += int(v.strip() or 0)
+    except (OSError, ValueError):
+        pass
+    return total
+
+
 class Proc:
     """A child process in its own process group, with its output in files."""
 
@@ -205,6 +223,7 @@ class Ctx:
         self.failures: list[str] = []
         self.notes: list[str] = []
         self.t0 = time.monotonic()
+        self.udp_drops0 = udp_rcvbuf_errors()
 
     def log(self, msg: str) -> None:
         if self.args.verbose:
@@ -713,7 +732,9 @@ class Sipp(Proc):
                 "-nostdin", "-trace_stat", "-stf", str(self.stat_path), "-fd", "1",
                 "-trace_err", "-error_file", str(self.err_path),
                 "-trace_screen", "-screen_file", str(self.screen_path), "-trace_counts",
-                "-max_recv_loops", "1000", "-max_sched_loops", "1000"]
+                "-max_recv_loops", "1000", "-max_sched_loops", "1000",
+                # big socket buffers: a SIPp stalled by a busy machine must not drop datagrams
+                "-buff_size", str(4 << 20)]
         argv += extra or []
         if remote:
             argv.append(remote)
@@ -724,6 +745,17 @@ class Sipp(Proc):
 
     def stats(self) -> dict[str, str] | None:
         return read_sipp_stats(self.stat_path)
+
+    def report(self, lines: int = 20) -> str:
+        """SIPp's stderr and first error events; its screen (stdout) only names the file."""
+        parts = ["---- %s (%s)" % (self.name, " ".join(os.path.basename(a) for a in self.argv[1:3]))]
+        if self.stderr_path.exists() and self.stderr_path.stat().st_size:
+            parts.append(tail(self.stderr_path, 6))
+        ex = self.error_excerpt(events=1, lines_per_event=8)
+        if ex:
+            parts.append(ex)
+        parts.append("(stats %s, screen %s)" % (self.stat_path.name, self.screen_path.name))
+        return "\n".join(parts)
 
     def counts(self) -> dict[str, int]:
         d = self.stats()
@@ -766,8 +798,8 @@ class Sipp(Proc):
         kinds: dict[str, int] = {}
         for e in evs:
             k = re.sub(r"^[\d\-\t:. ]+", "", e.splitlines()[0])
-            k = re.sub(r"Call-I[dD]:? '?[^' ,]+'?", "Call-ID X", k)
-            k = re.sub(r"'.*", "", k)[:110]
+            k = re.sub(r"'?[^\s']+@[^\s',)]+'?", "X", k)  # Call-IDs
+            k = k[:140]
             kinds[k] = kinds.get(k, 0) + 1
         out = ["%d error events; kinds: %s" % (len(evs), "; ".join(
             "%dx %s" % (n, k) for k, n in sorted(kinds.items(), key=lambda kv: -kv[1])[:4]))]
@@ -913,8 +945,17 @@ def run_case(args, name: str, fn) -> int:
         print("FAIL %s (%.1fs): %d problem(s)" % (label, elapsed, len(ctx.failures)))
         for f in ctx.failures:
             print("  - %s" % f.splitlines()[0])
+        drops = udp_rcvbuf_errors() - ctx.udp_drops0
+        if drops > 0:
+            print("  note: %d UDP datagrams were dropped on full socket buffers on this machine "
+                  "during the test (/proc/net/snmp RcvbufErrors): the machine was overloaded, "
+                  "a lost ACK or response may be that and not the edge" % drops)
+        silent = [p.name for p in ctx.peers if not p.mark()]
         for peer in ctx.peers:
-            print(peer.timeline())
+            if peer.mark():
+                print(peer.timeline())
+        if silent:
+            print("---- python peers that received nothing: %s" % ", ".join(silent))
         for p in ctx.procs:
             print(p.report(15))
         print("logs kept in %s" % ctx.dir)

@@ -236,6 +236,31 @@ def case_malformed(ctx: Ctx) -> None:
     ctx.check(f is not None and f.status == 486,
               "after the bad datagrams a good INVITE must still be forwarded (backend answers 486), "
               "caller got: %s" % describe(resps))
+
+    # malformed responses inside a live transaction are dropped; the good one after them relayed
+    backend.auto = None
+    cid = new_callid()
+    req = build_request("INVITE", "sip:svc@%s" % edge.hostport, caller, call_id=cid)
+    caller.send(req, edge.addr)
+    fwd = backend.wait_for(is_req("INVITE", cid), 3.0)
+    ctx.require(fwd is not None, "INVITE must reach the backend")
+    good180 = build_response(fwd, 180, "Ringing")
+    bad = [("status 18O", good180.replace(b"SIP/2.0 180 Ringing", b"SIP/2.0 18O Ringing", 1)),
+           ("CSeq without number", good180.replace(b"CSeq: 1 INVITE", b"CSeq: one INVITE", 1)),
+           ("negative Content-Length", good180.replace(b"Content-Length: 0", b"Content-Length: -3")),
+           ("truncated in headers", good180[:len(good180) // 2])]
+    cmark = caller.mark()
+    for _, data in bad:
+        backend.send(data, fwd.src)
+    time.sleep(QUIET)
+    leaked = [m.first for m in caller.messages(cmark) if m.get("call-id") == cid
+              and (m.status or 0) > 100]
+    ctx.check(not leaked, "malformed responses from the backend (%s) must be dropped, the caller "
+              "got %s" % (", ".join(n for n, _ in bad), leaked))
+    backend.send(build_response(fwd, 486, "Busy Here"), fwd.src)
+    f = caller.wait_for(is_resp(cid, "INVITE", final=True), 3.0, cmark)
+    ctx.check(f is not None and f.status == 486, "after malformed responses the backend's good 486 "
+              "must still reach the caller, got %s" % (f.first if f else "nothing"))
     counted = sum(1 for it in items if it["counted"])
     edge.stop()
     if edge.stats is not None:
