@@ -78,6 +78,13 @@ static Result<EdgeConfig> read(ConfigReader& r) {
     if (c.timers.t2 < c.timers.t1) s.error("t2", "must not be smaller than t1");
   }
   {
+    ConfigSection s = r.section("dialog");
+    c.dialog.noAckTimeoutS =
+        static_cast<uint32_t>(s.getInt("no_ack_timeout", c.dialog.noAckTimeoutS, 1, 3600));
+    c.dialog.lifetimeS =
+        static_cast<uint32_t>(s.getInt("lifetime", c.dialog.lifetimeS, 1, 7 * 24 * 3600));
+  }
+  {
     ConfigSection s = r.section("limits");
     c.limits.maxHeaderBytes =
         static_cast<uint32_t>(s.getInt("max_header_bytes", c.limits.maxHeaderBytes, 1024, 65535));

@@ -90,6 +90,14 @@ Proxy::Proxy(EventLoop& loop, const EdgeConfig& config)
   transport_ = std::make_unique<transport::TransportLayer>(loop, *this, limits);
   txn_ = std::make_unique<txn::TransactionLayer>(loop, *transport_, config.timers, this);
   for (const auto& name : config.pipeline) stages_.push_back(makeStage(name, *this));
+  dialogs_ = std::make_unique<DialogTable>(
+      loop, DialogTimeouts{config.dialog.noAckTimeoutS * 1000, config.dialog.lifetimeS * 1000},
+      [this](int dest) {
+        if (dest >= 0 && dispatcher_) dispatcher_->callStarted(static_cast<uint32_t>(dest));
+      },
+      [this](int dest) {
+        if (dest >= 0 && dispatcher_) dispatcher_->callEnded(static_cast<uint32_t>(dest));
+      });
   // Contexts whose server transaction ended are freed after the loop round, never mid-call.
   loop_.addFlushHook([this] {
     for (auto it = contexts_.begin(); it != contexts_.end();) {
@@ -105,6 +113,7 @@ Proxy::Proxy(EventLoop& loop, const EdgeConfig& config)
 Proxy::~Proxy() {
   // Transactions refer to contexts: drop the transactions first.
   txn_.reset();
+  dialogs_.reset();
   contexts_.clear();
 }
 
@@ -173,6 +182,8 @@ std::string Proxy::statsLine() const {
   add("branch_timeouts", c.branchTimeouts);
   add("cancels", c.cancelsReceived);
   add("no_destination", c.noDestination);
+  add("dialogs_active", dialogs_->size());
+  add("dialogs_expired", dialogs_->expired());
   add("txn_server", x.serverCreated);
   add("txn_client", x.clientCreated);
   add("retransmissions_absorbed",
@@ -321,6 +332,14 @@ void Proxy::onRequest(const sip::Message& msg, const transport::Inbound& in) {
 
   RequestContext ctx{msg, in};
   ctx.toTag = msg.to() != nullptr && !msg.to()->tag().empty();
+  if (ctx.toTag && msg.from() != nullptr) {
+    // Dialog tracking sees every in-dialog ACK and BYE, in either direction.
+    if (method == sip::Method::kAck) {
+      dialogs_->acked(msg.callId(), msg.from()->tag(), msg.to()->tag());
+    } else if (method == sip::Method::kBye) {
+      dialogs_->ended(msg.callId(), msg.from()->tag(), msg.to()->tag());
+    }
+  }
   ctx.ruriIsLocal = isLocalUri(msg.requestUri());
   for (const auto& route : msg.routes()) {
     if (!isLocalUri(route.uri)) break;
@@ -644,6 +663,10 @@ void Proxy::onResponse(txn::ClientTransaction& t, int code, std::string_view raw
     return;
   }
   if (code < 300) {
+    if (t.isInvite() && p->msg.to() != nullptr && p->msg.to()->tag().empty() &&
+        resp.to() != nullptr && p->msg.from() != nullptr) {
+      dialogs_->confirm(p->msg.callId(), p->msg.from()->tag(), resp.to()->tag(), t.tag);
+    }
     sendUpstream(*p, code, resp);  // every 2xx goes up, retransmissions included
     return;
   }

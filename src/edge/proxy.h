@@ -11,6 +11,7 @@
 #include "core/event_loop.h"
 #include "dispatcher/dispatcher.h"
 #include "edge/config.h"
+#include "edge/dialogs.h"
 #include "edge/stages.h"
 #include "sip/message.h"
 #include "sip/serializer.h"
@@ -68,6 +69,7 @@ class Proxy final : public transport::Receiver, public txn::ClientUser, public t
   // Fills ctx.targets from the dispatcher set. Returns false when no destination is usable.
   bool dispatch(RequestContext& ctx);
   EdgeCounters& counters() { return counters_; }
+  const DialogTable& dialogs() const { return *dialogs_; }
 
  private:
   struct ProxyContext;
@@ -103,6 +105,7 @@ class Proxy final : public transport::Receiver, public txn::ClientUser, public t
   std::unique_ptr<transport::TransportLayer> transport_;
   std::unique_ptr<txn::TransactionLayer> txn_;
   std::unique_ptr<dispatcher::Dispatcher> dispatcher_;
+  std::unique_ptr<DialogTable> dialogs_;
   std::vector<txn::Peer> destinationPeers_;  // per DestIndex; transport kUdp + invalid if bad
   std::vector<std::unique_ptr<Stage>> stages_;
   std::unordered_map<ProxyContext*, std::unique_ptr<ProxyContext>> contexts_;

@@ -142,7 +142,7 @@ bool MessageEditor::setMaxForwards(uint32_t value) {
   maxForwards_ = value;
   bool found = false;
   std::span<const HeaderField> hs = msg_->headers();
-  for (size_t i = 0; i < hs.size(); ++i) {
+  for (size_t i = 0; i < lineCount(); ++i) {
     if (hs[i].id != HeaderId::kMaxForwards) continue;
     lines_[i].kind = found ? LineKind::kRemove : LineKind::kMaxForwards;
     found = true;
@@ -163,6 +163,11 @@ bool MessageEditor::prependRecordRoute(std::string_view value) {
   return insert(before, true, "Record-Route", value);
 }
 
+size_t MessageEditor::lineCount() const {
+  // Equal unless the message was re-parsed behind the editor's back; stay in bounds regardless.
+  return std::min(lines_.size(), msg_->headers().size());
+}
+
 bool MessageEditor::matchesName(size_t line, HeaderId id, std::string_view name) const {
   const HeaderField& h = msg_->headers()[line];
   if (id != HeaderId::kUnknown) return h.id == id;
@@ -174,7 +179,7 @@ bool MessageEditor::setHeader(std::string_view name, std::string_view value) {
   HeaderId id = headerIdFromName(name);
   if (id == HeaderId::kContentLength) return false;
   bool found = false;
-  for (size_t i = 0; i < lines_.size(); ++i) {
+  for (size_t i = 0; i < lineCount(); ++i) {
     if (!matchesName(i, id, name)) continue;
     lines_[i] = found ? LineEdit{LineKind::kRemove, 0, {}} : LineEdit{LineKind::kReplace, 0, value};
     found = true;
@@ -192,7 +197,7 @@ bool MessageEditor::removeHeader(std::string_view name) {
   HeaderId id = headerIdFromName(name);
   if (id == HeaderId::kContentLength) return false;
   bool found = false;
-  for (size_t i = 0; i < lines_.size(); ++i) {
+  for (size_t i = 0; i < lineCount(); ++i) {
     if (!matchesName(i, id, name)) continue;
     lines_[i].kind = LineKind::kRemove;
     found = true;

@@ -32,7 +32,8 @@ class MessageEditor {
   explicit MessageEditor(const Message& msg) : MessageEditor() { reset(msg); }
 
   // Drops every pending edit and starts over on msg; keeps capacity.
-  // REQUIRES: msg outlives this editor's use of it (and so does its buffer).
+  // REQUIRES: msg outlives this editor's use of it (and so does its buffer), and msg is not
+  // parsed again before the last serialize().
   void reset(const Message& msg);
 
   // Each edit returns false when it does not apply (nothing to remove, a header the editor
@@ -85,6 +86,7 @@ class MessageEditor {
 
   bool insert(size_t before, bool prepend, std::string_view name, std::string_view value,
               bool maxForwards = false);
+  size_t lineCount() const;
   bool matchesName(size_t line, HeaderId id, std::string_view name) const;
   // Removes one list value living on header line `line`: the whole line when it is the last
   // value there, else the bytes up to nextStart (the following value on the same line).
