@@ -100,13 +100,8 @@ Proxy::Proxy(EventLoop& loop, const EdgeConfig& config)
       });
   // Contexts whose server transaction ended are freed after the loop round, never mid-call.
   loop_.addFlushHook([this] {
-    for (auto it = contexts_.begin(); it != contexts_.end();) {
-      if (it->second->server == nullptr) {
-        it = contexts_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    for (ProxyContext* p : deadContexts_) contexts_.erase(p);
+    deadContexts_.clear();
   });
 }
 
@@ -764,7 +759,8 @@ void Proxy::onTerminated(txn::ServerTransaction& t) {
     p->branch->user = nullptr;
     p->branch = nullptr;
   }
-  p->server = nullptr;  // freed by the flush hook
+  p->server = nullptr;
+  deadContexts_.push_back(p);  // freed by the flush hook, never while on the call stack
 }
 
 }  // namespace tandem::edge

@@ -109,6 +109,7 @@ class Proxy final : public transport::Receiver, public txn::ClientUser, public t
   std::vector<txn::Peer> destinationPeers_;  // per DestIndex; transport kUdp + invalid if bad
   std::vector<std::unique_ptr<Stage>> stages_;
   std::unordered_map<ProxyContext*, std::unique_ptr<ProxyContext>> contexts_;
+  std::vector<ProxyContext*> deadContexts_;
   EdgeCounters counters_;
 
   // Scratch reused per message so the hot path does not allocate once warmed up.
