@@ -102,3 +102,5 @@ BENCHMARK(BM_RelayOkPopVia);
 
 }  // namespace
 }  // namespace tandem::sip
+
+BENCHMARK_MAIN();

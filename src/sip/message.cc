@@ -86,21 +86,23 @@ std::string_view Message::contentType() const {
 // ---------------------------------------------------------------------------------------------
 // HeaderValues
 
-bool HeaderValues::matches(const HeaderField& h) const {
-  if (id_ != HeaderId::kUnknown) return h.id == id_;
-  return h.id == HeaderId::kUnknown && detail::iequals(h.name, name_);
+bool HeaderValues::Selector::matches(const HeaderField& h) const {
+  if (id != HeaderId::kUnknown) return h.id == id;
+  return h.id == HeaderId::kUnknown && detail::iequals(h.name, name);
 }
 
 HeaderValues::Iterator HeaderValues::begin() const {
   size_t start = 0;
-  if (id_ != HeaderId::kUnknown) {
-    const HeaderField* h = msg_->header(id_);
-    start = h ? static_cast<size_t>(h - msg_->headers().data()) : msg_->headers().size();
+  if (sel_.id != HeaderId::kUnknown) {
+    const HeaderField* h = sel_.msg->header(sel_.id);
+    start = h ? static_cast<size_t>(h - sel_.msg->headers().data()) : sel_.msg->headers().size();
   }
-  return Iterator(this, start);
+  return Iterator(sel_, start);
 }
 
-HeaderValues::Iterator HeaderValues::end() const { return Iterator(this, msg_->headers().size()); }
+HeaderValues::Iterator HeaderValues::end() const {
+  return Iterator(sel_, sel_.msg->headers().size());
+}
 
 size_t HeaderValues::size() const {
   size_t n = 0;
@@ -108,14 +110,12 @@ size_t HeaderValues::size() const {
   return n;
 }
 
-HeaderValues::Iterator::Iterator(const HeaderValues* owner, size_t line) : owner_(owner) {
-  seekLine(line);
-}
+HeaderValues::Iterator::Iterator(const Selector& sel, size_t line) : sel_(sel) { seekLine(line); }
 
 void HeaderValues::Iterator::seekLine(size_t line) {
-  std::span<const HeaderField> hs = owner_->msg_->headers();
+  std::span<const HeaderField> hs = sel_.msg->headers();
   for (line_ = line; line_ < hs.size(); ++line_) {
-    if (owner_->matches(hs[line_])) {
+    if (sel_.matches(hs[line_])) {
       pos_ = 0;
       take();
       if (!cur_.empty() || !isListHeader(hs[line_].id)) return;
@@ -130,17 +130,17 @@ void HeaderValues::Iterator::seekLine(size_t line) {
 }
 
 void HeaderValues::Iterator::take() {
-  std::string_view v = owner_->msg_->headers()[line_].value;
-  if (!isListHeader(owner_->msg_->headers()[line_].id)) {
-    cur_ = v;
+  const HeaderField& h = sel_.msg->headers()[line_];
+  if (!isListHeader(h.id)) {
+    cur_ = h.value;
     return;
   }
-  size_t e = detail::findListComma(v, pos_);
-  cur_ = detail::trimLws(v.substr(pos_, e - pos_));
+  size_t e = detail::findListComma(h.value, pos_);
+  cur_ = detail::trimLws(h.value.substr(pos_, e - pos_));
 }
 
 HeaderValues::Iterator& HeaderValues::Iterator::operator++() {
-  std::span<const HeaderField> hs = owner_->msg_->headers();
+  std::span<const HeaderField> hs = sel_.msg->headers();
   if (line_ >= hs.size()) return *this;
   const HeaderField& h = hs[line_];
   if (isListHeader(h.id)) {

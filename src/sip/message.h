@@ -31,12 +31,14 @@ inline constexpr size_t kMaxListEntries = 64;  // Via / Route / Record-Route / C
 
 // What parse() concluded. For a request that failed, status/reason is the response to send
 // (400 with a precise reason, 505 for a SIP version other than 2.0) when respondable is true;
-// otherwise the request is dropped. A response that failed is always dropped (drop is true).
+// otherwise the request is dropped. A response that failed is always dropped (drop is true);
+// its status/reason then only say why, for the drop counters.
 struct ParseResult {
   int status = 0;           // 0 when the message parsed; otherwise the SIP status to answer
   std::string_view reason;  // static text, e.g. "Bad Request - Malformed Via"
   // Requests: the top Via parsed and From, To, Call-ID and CSeq are present and non-empty, so a
-  // response can be built by copying them (buildResponse). Also true for good requests.
+  // response can be built by copying them byte for byte (buildResponse), even when one of them
+  // is itself malformed (RFC 4475 quotbal). Also true for good requests; never for responses.
   bool respondable = false;
   bool drop = false;  // the message must be discarded without an answer (bad responses, garbage)
   // Bytes that belong to this message: end of headers + Content-Length (or the whole buffer
@@ -86,9 +88,19 @@ struct CSeq {
 class Message;
 
 // Iterates over every value of one header: each header line with that name, split at the list
-// commas for list headers (isListHeader), trimmed. Lifetime: views the Message.
+// commas for list headers (isListHeader), trimmed; empty list elements are skipped.
+// Lifetime: the range and its iterators view the Message and the name given; both must outlive
+// them (iterators do not point into the range object, so they may outlive it).
 class HeaderValues {
  public:
+  // Which lines belong to the range.
+  struct Selector {
+    const Message* msg = nullptr;
+    HeaderId id = HeaderId::kUnknown;
+    std::string_view name;  // used when id is kUnknown
+    bool matches(const HeaderField& h) const;
+  };
+
   class Iterator {
    public:
     using iterator_category = std::forward_iterator_tag;
@@ -98,7 +110,7 @@ class HeaderValues {
     using reference = std::string_view;
 
     Iterator() = default;
-    Iterator(const HeaderValues* owner, size_t line);
+    Iterator(const Selector& sel, size_t line);
     std::string_view operator*() const { return cur_; }
     Iterator& operator++();
     Iterator operator++(int) {
@@ -112,25 +124,20 @@ class HeaderValues {
    private:
     void seekLine(size_t line);
     void take();
-    const HeaderValues* owner_ = nullptr;
+    Selector sel_;
     size_t line_ = 0;
     size_t pos_ = 0;
     std::string_view cur_;
   };
 
-  HeaderValues(const Message* msg, HeaderId id, std::string_view name)
-      : msg_(msg), id_(id), name_(name) {}
+  HeaderValues(const Message* msg, HeaderId id, std::string_view name) : sel_{msg, id, name} {}
   Iterator begin() const;
   Iterator end() const;
   bool empty() const { return begin() == end(); }
   size_t size() const;
 
  private:
-  friend class Iterator;
-  bool matches(const HeaderField& h) const;
-  const Message* msg_;
-  HeaderId id_;
-  std::string_view name_;  // used when id_ is kUnknown
+  Selector sel_;
 };
 
 class Message {

@@ -159,6 +159,9 @@ TEST(Parser, splitsListHeadersButNotOthers) {
                                       p.msg.values(HeaderId::kAllow).end());
   EXPECT_EQ(allow, (std::vector<std::string_view>{"INVITE", "ACK", "BYE"}));
   EXPECT_EQ(p.msg.headerValue("Supported"), "timer");
+  auto it = p.msg.values("Supported").begin();  // the range is gone, the iterator is fine
+  ++it;
+  EXPECT_EQ(*it, "100rel");
   EXPECT_FALSE(p.msg.headerValue("Nope").has_value());
   EXPECT_TRUE(p.msg.values("Nope").empty());
 }
