@@ -48,8 +48,8 @@ const std::string kOk =
     "\r\n";
 
 tandem::dispatcher::Dispatcher makeDispatcher() {
-  auto list = tandem::dispatcher::parseList(
-      "1 sip:127.0.0.1:5071 0 0\n1 sip:127.0.0.1:5072 0 0\n", "bench.list");
+  auto list = tandem::dispatcher::parseList("1 sip:127.0.0.1:5071 0 0\n1 sip:127.0.0.1:5072 0 0\n",
+                                            "bench.list");
   return tandem::dispatcher::Dispatcher(std::move(list).value());
 }
 

@@ -62,8 +62,8 @@ Result<SocketAddress> SocketAddress::parse(std::string_view text, uint16_t defau
     std::string_view rest = text.substr(close + 1);
     if (!rest.empty()) {
       if (rest.front() != ':') {
-        return Result<SocketAddress>::error("unexpected text after ']' in \"" +
-                                            std::string(text) + "\"");
+        return Result<SocketAddress>::error("unexpected text after ']' in \"" + std::string(text) +
+                                            "\"");
       }
       port = rest.substr(1);
     }

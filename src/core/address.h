@@ -14,7 +14,7 @@
 namespace tandem {
 
 enum class Transport : uint8_t { kUdp, kTcp };
-std::string_view transportName(Transport t);  // "udp" / "tcp"
+std::string_view transportName(Transport t);     // "udp" / "tcp"
 std::string_view transportViaName(Transport t);  // "UDP" / "TCP"
 
 class SocketAddress {

@@ -1,9 +1,10 @@
 // ConfigReader over toml++; parse errors are caught here, never past this file.
 #include "core/config.h"
 
+#include <toml++/toml.h>
+
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace tandem {
 
@@ -59,8 +60,8 @@ void ConfigReader::rejectUnknown() {
       for (auto&& [k2, v2] : *t) {
         std::string full = sec + "." + std::string(k2.str());
         if (!known_.count(full)) {
-          errors_.push_back(fileName_ + ":" + std::to_string(v2.source().begin.line) + ": " +
-                            full + ": unknown key");
+          errors_.push_back(fileName_ + ":" + std::to_string(v2.source().begin.line) + ": " + full +
+                            ": unknown key");
         }
       }
     }
@@ -95,8 +96,8 @@ std::string ConfigSection::where(const toml::node* node) const {
 
 void ConfigSection::error(std::string_view key, std::string_view message) {
   const toml::node* n = (table_ != nullptr && !key.empty()) ? table_->get(key) : nullptr;
-  reader_->errors_.push_back(where(n) + name_ + (key.empty() ? "" : ".") + std::string(key) +
-                             ": " + std::string(message));
+  reader_->errors_.push_back(where(n) + name_ + (key.empty() ? "" : ".") + std::string(key) + ": " +
+                             std::string(message));
 }
 
 void ConfigSection::errorAt(std::string_view key, size_t index, std::string_view message) {

@@ -32,8 +32,7 @@ class ConfigSection {
   std::string getString(std::string_view key, std::string_view def);
   int64_t getInt(std::string_view key, int64_t def, int64_t min, int64_t max);
   bool getBool(std::string_view key, bool def);
-  std::vector<std::string> getStringList(std::string_view key,
-                                         const std::vector<std::string>& def);
+  std::vector<std::string> getStringList(std::string_view key, const std::vector<std::string>& def);
   bool has(std::string_view key) const;
   // Records an error located at key (or at the table when key is empty or absent).
   void error(std::string_view key, std::string_view message);
@@ -56,8 +55,7 @@ class ConfigReader {
  public:
   // Parses TOML text; fileName is used in messages. Syntax errors are returned as
   // "FILE:LINE:COL: message".
-  static Result<std::unique_ptr<ConfigReader>> parse(std::string_view text,
-                                                     std::string fileName);
+  static Result<std::unique_ptr<ConfigReader>> parse(std::string_view text, std::string fileName);
   static Result<std::unique_ptr<ConfigReader>> load(const std::string& path);
   ~ConfigReader();
 

@@ -36,8 +36,8 @@ TEST(EventLoop, FiresTimersAndFlushHooks) {
   int fired = 0;
   int flushes = 0;
   loop.addFlushHook([&] { ++flushes; });
-  loop.timers().schedule(20, TimerTask{[](void* c, uint64_t) { ++*static_cast<int*>(c); },
-                                       &fired, 0});
+  loop.timers().schedule(20,
+                         TimerTask{[](void* c, uint64_t) { ++*static_cast<int*>(c); }, &fired, 0});
   for (int i = 0; i < 20 && fired == 0; ++i) loop.runOnce(50);
   EXPECT_EQ(fired, 1);
   EXPECT_GE(flushes, 1);

@@ -29,8 +29,8 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}                   // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {}           // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {}  // NOLINT: implicit by design
   static Result error(std::string message) { return Result(Status::error(std::move(message))); }
 
   bool isOk() const { return v_.index() == 0; }

@@ -32,8 +32,8 @@ struct EdgeConfig {
   txn::Timers timers;
 
   struct Dialog {
-    uint32_t noAckTimeoutS = 60;   // a 2xx never ACKed ends the dialog after this
-    uint32_t lifetimeS = 43200;    // calls are forgotten after this (Kamailio default_timeout)
+    uint32_t noAckTimeoutS = 60;  // a 2xx never ACKed ends the dialog after this
+    uint32_t lifetimeS = 43200;   // calls are forgotten after this (Kamailio default_timeout)
   } dialog;
 
   struct Limits {

@@ -28,8 +28,8 @@ DialogTable::Entry* DialogTable::find(std::string_view callId, std::string_view 
   return it == dialogs_.end() ? nullptr : &it->second;
 }
 
-void DialogTable::confirm(std::string_view callId, std::string_view fromTag,
-                          std::string_view toTag, int destination) {
+void DialogTable::confirm(std::string_view callId, std::string_view fromTag, std::string_view toTag,
+                          int destination) {
   std::string k = key(callId, fromTag, toTag);
   if (dialogs_.count(k) != 0) return;
   Entry& e = dialogs_[k];

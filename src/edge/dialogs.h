@@ -15,8 +15,8 @@
 namespace tandem::edge {
 
 struct DialogTimeouts {
-  uint32_t noAckMs = 60'000;           // a 2xx never ACKed ends the dialog after this
-  uint32_t lifetimeMs = 43'200'000;    // a call longer than this is forgotten (12 h, Kamailio's)
+  uint32_t noAckMs = 60'000;         // a 2xx never ACKed ends the dialog after this
+  uint32_t lifetimeMs = 43'200'000;  // a call longer than this is forgotten (12 h, Kamailio's)
 };
 
 struct DialogInfo {

@@ -18,8 +18,7 @@ class DialogTest : public ::testing::Test {
   ManualClock clock_{0};
   EventLoop loop_{clock_};
   std::vector<int> started_, endedOn_;
-  DialogTable table_{loop_, DialogTimeouts{1000, 10000},
-                     [this](int d) { started_.push_back(d); },
+  DialogTable table_{loop_, DialogTimeouts{1000, 10000}, [this](int d) { started_.push_back(d); },
                      [this](int d) { endedOn_.push_back(d); }};
 };
 

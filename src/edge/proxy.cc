@@ -237,10 +237,10 @@ bool Proxy::dispatch(RequestContext& ctx) {
                               .toUri = m.to() ? m.to()->uri.text : std::string_view(),
                               .ruri = m.requestUriText(),
                               .authUser = {}};
-  Status s = dispatcher_->select(static_cast<uint32_t>(config_.dispatcher.set),
-                                 static_cast<dispatcher::Algorithm>(config_.dispatcher.algorithm),
-                                 keys, static_cast<size_t>(config_.dispatcher.failoverLimit),
-                                 picks_);
+  Status s =
+      dispatcher_->select(static_cast<uint32_t>(config_.dispatcher.set),
+                          static_cast<dispatcher::Algorithm>(config_.dispatcher.algorithm), keys,
+                          static_cast<size_t>(config_.dispatcher.failoverLimit), picks_);
   if (!s || picks_.empty()) return false;
   ctx.targets.clear();
   for (dispatcher::DestIndex i : picks_) {
@@ -603,8 +603,8 @@ void Proxy::sendCancel(ProxyContext& p) {
   if (!sip::buildCancel(scratchMsg_, cancel)) return;
   std::string key = "CANCEL ";
   key.append(p.branch->branch());
-  txn_->startClient(std::move(key), p.branch->branch(), false, p.branch->peer(),
-                    std::move(cancel), this);
+  txn_->startClient(std::move(key), p.branch->branch(), false, p.branch->peer(), std::move(cancel),
+                    this);
 }
 
 // ---------------------------------------------------------------- responses

@@ -80,10 +80,8 @@ class Proxy final : public transport::Receiver, public txn::ClientUser, public t
                       std::string_view reason, std::string_view headerName = {},
                       std::string_view headerValue = {});
   void handleCancel(const sip::Message& msg, const transport::Inbound& in);
-  void forwardStateless(const sip::Message& msg, const transport::Inbound& in,
-                        RequestContext& ctx);
-  void forwardStateful(const sip::Message& msg, const transport::Inbound& in,
-                       RequestContext& ctx);
+  void forwardStateless(const sip::Message& msg, const transport::Inbound& in, RequestContext& ctx);
+  void forwardStateful(const sip::Message& msg, const transport::Inbound& in, RequestContext& ctx);
   bool startBranch(ProxyContext& p);
   void sendCancel(ProxyContext& p);
   void branchFailed(ProxyContext& p, int code, const sip::Message* response);

@@ -58,7 +58,8 @@ class OptionsStage final : public Stage {
       return Verdict::kContinue;
     }
     ctx.replyHeaderName = "Allow";
-    ctx.replyHeaderValue = "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, REFER, NOTIFY, MESSAGE";
+    ctx.replyHeaderValue =
+        "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, REFER, NOTIFY, MESSAGE";
     return ctx.reply(200, "OK");
   }
 };

@@ -36,16 +36,16 @@ struct RequestContext {
   const sip::Message& msg;
   const transport::Inbound& in;
   // Facts computed once before the stages run.
-  bool toTag = false;          // the request is in-dialog
-  bool ruriIsLocal = false;    // the Request-URI names this edge or a served domain
-  size_t localRoutes = 0;      // leading Route entries that name this edge
+  bool toTag = false;        // the request is in-dialog
+  bool ruriIsLocal = false;  // the Request-URI names this edge or a served domain
+  size_t localRoutes = 0;    // leading Route entries that name this edge
   // Decisions.
   int replyCode = 0;
   std::string_view replyReason;
-  std::string replyHeaderName;   // one extra header for the reply (e.g. "Unsupported")
+  std::string replyHeaderName;  // one extra header for the reply (e.g. "Unsupported")
   std::string replyHeaderValue;
   std::vector<Target> targets;
-  bool recordRoute = false;      // add Record-Route when forwarding
+  bool recordRoute = false;  // add Record-Route when forwarding
 
   Verdict reply(int code, std::string_view reason) {
     replyCode = code;

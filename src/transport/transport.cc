@@ -87,7 +87,8 @@ class TransportLayer::UdpSocket final : public EventHandler {
         in.source = SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&rxAddr_[i]),
                                                 rxMsgs_[i].msg_hdr.msg_namelen);
         in.listener = listener_;
-        in.data = std::string_view(static_cast<const char*>(rxIov_[i].iov_base), rxMsgs_[i].msg_len);
+        in.data =
+            std::string_view(static_cast<const char*>(rxIov_[i].iov_base), rxMsgs_[i].msg_len);
         if (rxMsgs_[i].msg_hdr.msg_flags & MSG_TRUNC) {
           ++layer_.stats_.framingErrors;
           layer_.receiver_.onFramingError(in, "datagram larger than 64 KiB");
@@ -165,8 +166,7 @@ class TransportLayer::TcpConnection final : public EventHandler {
  public:
   TcpConnection(TransportLayer& layer, int fd, uint64_t id, SocketAddress peer, int listener,
                 bool connecting)
-      : layer_(layer), fd_(fd), id_(id), peer_(peer), listener_(listener),
-        connecting_(connecting) {
+      : layer_(layer), fd_(fd), id_(id), peer_(peer), listener_(listener), connecting_(connecting) {
     int one = 1;
     setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     lastActivityMs_ = layer_.loop_.nowMs();
@@ -264,8 +264,8 @@ class TransportLayer::TcpConnection final : public EventHandler {
     bool ok = true;
     while (offset < in_.size()) {
       std::string_view rest(in_.data() + offset, in_.size() - offset);
-      sip::FrameResult f = sip::frame(rest, layer_.limits_.maxHeaderBytes,
-                                      layer_.limits_.maxBodyBytes);
+      sip::FrameResult f =
+          sip::frame(rest, layer_.limits_.maxHeaderBytes, layer_.limits_.maxBodyBytes);
       if (f.ping) write("\r\n");  // RFC 5626 §4.4.1 keep-alive: answer the ping with a pong
       if (f.kind == sip::FrameResult::Kind::kNeedMore) {
         offset += f.skip;
@@ -368,8 +368,8 @@ class TransportLayer::TcpListener final : public EventHandler {
       }
       ++layer_.stats_.tcpAccepted;
       auto peer = SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
-      layer_.adoptConnection(std::make_unique<TcpConnection>(layer_, c, layer_.nextConnId_++,
-                                                             peer, listener_, false));
+      layer_.adoptConnection(
+          std::make_unique<TcpConnection>(layer_, c, layer_.nextConnId_++, peer, listener_, false));
     }
   }
 
@@ -495,8 +495,7 @@ bool TransportLayer::send(Transport transport, const SocketAddress& dst, std::st
   if (c == nullptr) c = findConnectionTo(dst);
   if (c == nullptr) {
     int l = listenerFor(Transport::kTcp, dst);
-    int fd = socket(dst.isV6() ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    0);
+    int fd = socket(dst.isV6() ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return false;
     int rc = connect(fd, dst.sockaddr(), dst.length());
     if (rc != 0 && errno != EINPROGRESS) {
@@ -504,8 +503,7 @@ bool TransportLayer::send(Transport transport, const SocketAddress& dst, std::st
       ++stats_.sendErrors;
       return false;
     }
-    auto conn = std::make_unique<TcpConnection>(*this, fd, nextConnId_++, dst, l < 0 ? 0 : l,
-                                                true);
+    auto conn = std::make_unique<TcpConnection>(*this, fd, nextConnId_++, dst, l < 0 ? 0 : l, true);
     c = conn.get();
     adoptConnection(std::move(conn));
   }

@@ -43,7 +43,7 @@ struct Limits {
   uint32_t tcpIdleTimeoutMs = 120'000;  // a connection with no traffic this long is closed
   size_t tcpMaxConnections = 10'000;
   size_t tcpMaxPendingWrite = 4 * 1024 * 1024;  // per connection; beyond it the link is cut
-  int udpBatch = 32;                             // datagrams per recvmmsg/sendmmsg call
+  int udpBatch = 32;                            // datagrams per recvmmsg/sendmmsg call
 };
 
 struct Stats {

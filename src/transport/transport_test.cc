@@ -114,8 +114,8 @@ TEST_F(TransportTest, TcpResponseReusesTheIncomingConnection) {
   ASSERT_GT(write(fd, kOptions.data(), kOptions.size()), 0);
   run();
   ASSERT_EQ(rx_.connections.size(), 1u);
-  EXPECT_TRUE(layer_.send(Transport::kTcp, SocketAddress(), "SIP/2.0 200 OK\r\n\r\n",
-                          rx_.connections[0]));
+  EXPECT_TRUE(
+      layer_.send(Transport::kTcp, SocketAddress(), "SIP/2.0 200 OK\r\n\r\n", rx_.connections[0]));
   char buf[64];
   ssize_t n = recv(fd, buf, sizeof(buf), 0);
   EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), "SIP/2.0 200 OK\r\n\r\n");

@@ -263,8 +263,7 @@ ServerTransaction* TransactionLayer::findServer(std::string_view key) {
   return it == servers_.end() ? nullptr : it->second.get();
 }
 
-ServerTransaction* TransactionLayer::createServer(std::string key, bool invite,
-                                                  const Peer& peer) {
+ServerTransaction* TransactionLayer::createServer(std::string key, bool invite, const Peer& peer) {
   std::unique_ptr<ServerTransaction> t(new ServerTransaction(*this, key, invite, peer));
   if (invite) t->state_ = ServerTransaction::State::kProceeding;
   ServerTransaction* raw = t.get();
@@ -279,12 +278,12 @@ ClientTransaction* TransactionLayer::findClient(std::string_view key) {
   return it == clients_.end() ? nullptr : it->second.get();
 }
 
-ClientTransaction* TransactionLayer::startClient(std::string key, std::string branch,
-                                                 bool invite, const Peer& peer,
-                                                 std::string request, ClientUser* owner) {
+ClientTransaction* TransactionLayer::startClient(std::string key, std::string branch, bool invite,
+                                                 const Peer& peer, std::string request,
+                                                 ClientUser* owner) {
   if (transport_.listenerFor(peer.transport, peer.address) < 0) return nullptr;
-  std::unique_ptr<ClientTransaction> t(new ClientTransaction(
-      *this, key, std::move(branch), invite, peer, std::move(request), owner));
+  std::unique_ptr<ClientTransaction> t(new ClientTransaction(*this, key, std::move(branch), invite,
+                                                             peer, std::move(request), owner));
   ClientTransaction* raw = t.get();
   auto [it, inserted] = clients_.emplace(std::move(key), std::move(t));
   if (!inserted) return nullptr;  // branch collision: never expected with unique branches

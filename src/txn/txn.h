@@ -129,8 +129,13 @@ class ClientTransaction {
   friend class TransactionLayer;
   ClientTransaction(TransactionLayer& layer, std::string key, std::string branch, bool invite,
                     Peer peer, std::string request, ClientUser* owner)
-      : layer_(layer), key_(std::move(key)), branch_(std::move(branch)), invite_(invite),
-        peer_(peer), request_(std::move(request)), owner_(owner) {}
+      : layer_(layer),
+        key_(std::move(key)),
+        branch_(std::move(branch)),
+        invite_(invite),
+        peer_(peer),
+        request_(std::move(request)),
+        owner_(owner) {}
   void start();
   void onTimer(uint64_t which);
   void arm(uint64_t which, uint32_t ms);
@@ -171,8 +176,8 @@ class TransactionLayer {
   // Sends request to peer and starts the client state machine. Returns null when the request
   // cannot leave at all (no listener for that transport); owner->onTransportError is not called
   // in that case.
-  ClientTransaction* startClient(std::string key, std::string branch, bool invite,
-                                 const Peer& peer, std::string request, ClientUser* owner);
+  ClientTransaction* startClient(std::string key, std::string branch, bool invite, const Peer& peer,
+                                 std::string request, ClientUser* owner);
   // Passes a response to its client transaction; false when none matches (the caller may then
   // forward it statelessly).
   bool receiveResponse(std::string_view key, int code, std::string_view raw);
