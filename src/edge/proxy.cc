@@ -272,6 +272,7 @@ void Proxy::onMessage(const transport::Inbound& in) {
   }
   if (rx_.isRequest()) {
     ++counters_.requestsIn;
+    ++counters_.requestsByMethod[static_cast<size_t>(rx_.method()) % 16];
     onRequest(rx_, in);
   } else {
     ++counters_.responsesIn;
@@ -382,11 +383,16 @@ void Proxy::replyStateless(const sip::Message& req, const transport::Inbound& in
     appendHex(tag, fnv1a(req.callId(), req.from() ? req.from()->tag() : ""));
   }
   if (!sip::buildResponse(req, code, reason, tag, headers, out_)) return;
+  countReply(code);
   txn::Peer peer = upstreamPeer(req, in);
   transport_->send(peer.transport, peer.address, out_, peer.connection);
 }
 
 // ---------------------------------------------------------------- forwarding requests
+
+void Proxy::countReply(int code) {
+  if (code >= 100 && code < 700) ++counters_.repliesByCode[static_cast<size_t>(code)];
+}
 
 std::string Proxy::newBranch() {
   std::string b = "z9hG4bKtdm";
@@ -556,6 +562,7 @@ void Proxy::replyFromContext(ProxyContext& p, int code, std::string_view reason)
   appendHex(tag, fnv1a(p.msg.callId(), p.msg.from() ? p.msg.from()->tag() : ""));
   if (!sip::buildResponse(p.msg, code, reason, tag, {}, out_)) return;
   p.finished = code >= 200;
+  countReply(code);
   p.server->respond(code, out_);
 }
 
@@ -567,6 +574,7 @@ void Proxy::sendUpstream(ProxyContext& p, int code, const sip::Message& response
   editor_.serialize(out_);
   if (code >= 200) p.finished = true;
   ++counters_.forwardedResponses;
+  countReply(code);
   p.server->respond(code, out_);
 }
 

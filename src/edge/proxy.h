@@ -3,6 +3,7 @@
 // CANCEL) and forwards responses upstream. Internal to the edge component; single-threaded.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -38,6 +39,10 @@ struct EdgeCounters {
   uint64_t branchTimeouts = 0;
   uint64_t cancelsReceived = 0;
   uint64_t noDestination = 0;
+  // Requests received by method (index: sip::Method, 0 = extension methods).
+  std::array<uint64_t, 16> requestsByMethod{};
+  // Responses sent upstream, forwarded or generated, by status code (100..699).
+  std::array<uint64_t, 700> repliesByCode{};
 };
 
 class Proxy final : public transport::Receiver, public txn::ClientUser, public txn::ServerUser {
@@ -93,6 +98,7 @@ class Proxy final : public transport::Receiver, public txn::ClientUser, public t
                     std::string_view branch, size_t routesToRemove, bool recordRoute,
                     std::string& out);
   std::string newBranch();
+  void countReply(int code);
   int listenerFor(const txn::Peer& peer) const;
   std::string hostPortOf(int listener) const;
   static std::string serverKey(std::string_view method, const sip::Message& msg);
