@@ -12,7 +12,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 for port in 5071 5072; do
-  sipp -sf "$HERE/uas.xml" -i 127.0.0.1 -p "$port" -nostdin -trace_err \
+  sipp -sf "$HERE/uas.xml" -i 127.0.0.1 -p "$port" -aa -nostdin -trace_err \
        -error_file "$LOGS/backend-$port.err" >"$LOGS/backend-$port.log" 2>&1 &
   pids+=($!)
 done

@@ -4,14 +4,13 @@
 #include <cstdio>
 #include <string>
 
+#include "cli/ctl_cmd.h"
 #include "core/event_loop.h"
 #include "core/log.h"
 #include "edge/config.h"
 #include "edge/edge.h"
 
 namespace {
-
-constexpr const char* kVersion = "0.1.0";
 
 int runEdge(const std::string& configPath, bool checkOnly) {
   auto config = tandem::edge::loadConfig(configPath);
@@ -45,6 +44,9 @@ int runEdge(const std::string& configPath, bool checkOnly) {
   for (const auto& l : (*edge)->listeners()) {
     std::fprintf(stderr, "listening on %s\n", l.toString().c_str());
   }
+  if (std::string ctl = (*edge)->controlAddress(); !ctl.empty()) {
+    std::fprintf(stderr, "control on http://%s/rpc\n", ctl.c_str());
+  }
   std::fflush(stderr);
   loop.run();
   std::fprintf(stderr, "tandem edge stopped: stats %s\n", (*edge)->statsLine().c_str());
@@ -55,7 +57,7 @@ int runEdge(const std::string& configPath, bool checkOnly) {
 
 int main(int argc, char** argv) {
   CLI::App app{"tandem: SIP edge, load balancer and media platform"};
-  app.set_version_flag("--version", std::string("tandem ") + kVersion);
+  app.set_version_flag("--version", std::string("tandem ") + tandem::edge::kVersion);
   app.require_subcommand(1);
 
   std::string edgeConfig;
@@ -67,6 +69,8 @@ int main(int argc, char** argv) {
   edge->footer(
       "Logs go to stderr. SIGTERM or SIGINT stops the edge (printing its counters); SIGHUP "
       "reloads the dispatcher list.");
+
+  tandem::cli::addCtlCommands(app);
 
   CLI11_PARSE(app, argc, argv);
   if (edge->parsed()) return runEdge(edgeConfig, checkOnly);

@@ -64,7 +64,7 @@ TEST(DispatcherTest, GroupsSetsAndOrdersByPriority) {
   EXPECT_EQ(d.sets()[1].id, 2u);
   EXPECT_EQ(d.maxSetSize(), 4u);
   std::vector<std::string> set1;
-  for (const Destination& dest : d.destinations(d.sets()[0])) set1.push_back(dest.uri);
+  for (DestId id : d.members(d.sets()[0])) set1.push_back(d.destination(id).uri);
   EXPECT_EQ(set1, (std::vector<std::string>{"sip:high", "sip:mid1", "sip:mid2", "sip:low"}));
   EXPECT_EQ(d.destinations().size(), 5u);
 }
@@ -104,12 +104,12 @@ TEST(SelectTest, UnknownSet) {
 TEST(SelectTest, UnsupportedAlgorithms) {
   Dispatcher d = makeDispatcher(kFive);
   std::vector<DestIndex> out;
-  for (int alg : {7, 10, 11, 12, 13, 64, 99, -1}) {
+  for (int alg : {12, 14, 64, 99, -1}) {
     Status s = d.select(1, static_cast<Algorithm>(alg), {}, 0, out);
     EXPECT_EQ(s.message(), "algorithm " + std::to_string(alg) + " not supported yet");
     EXPECT_FALSE(checkAlgorithm(static_cast<Algorithm>(alg)).isOk());
   }
-  for (int alg : {0, 1, 2, 3, 4, 5, 6, 8, 9}) {
+  for (int alg : {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13}) {
     EXPECT_TRUE(checkAlgorithm(static_cast<Algorithm>(alg)).isOk()) << alg;
   }
 }
@@ -125,6 +125,10 @@ TEST(SelectTest, HashAlgorithmsNeedTheirKey) {
   EXPECT_EQ(d.select(1, Algorithm::kHashRuri, {}, 0, out).message(),
             "algorithm 3 needs a Request-URI");
   EXPECT_EQ(d.select(1, Algorithm::kWeight, {}, 0, out).message(), "algorithm 9 needs a Call-ID");
+  EXPECT_EQ(d.select(1, Algorithm::kHashPv, {.callId = "x"}, 0, out).message(),
+            "algorithm 7 needs a hash value");
+  EXPECT_EQ(d.select(1, Algorithm::kRelativeWeight, {}, 0, out).message(),
+            "algorithm 11 needs a Call-ID");
 }
 
 TEST(RoundRobinTest, ExactRotation) {
@@ -176,10 +180,10 @@ TEST(HashTest, SameKeySameDestinationAcrossCallsAndInstances) {
   Dispatcher d1 = makeDispatcher(kFive, 1);
   Dispatcher d2 = makeDispatcher(kFive, 999);
   for (Algorithm alg : {Algorithm::kHashCallId, Algorithm::kHashFromUri, Algorithm::kHashToUri,
-                        Algorithm::kHashRuri, Algorithm::kHashAuthUser}) {
+                        Algorithm::kHashRuri, Algorithm::kHashAuthUser, Algorithm::kHashPv}) {
     for (int i = 0; i < 200; ++i) {
       std::string key = callId(i);
-      SelectKeys keys{key, key, key, key, key};
+      SelectKeys keys{key, key, key, key, key, key};
       std::string first = pick(d1, 1, alg, keys);
       EXPECT_EQ(pick(d1, 1, alg, keys), first);
       EXPECT_EQ(pick(d2, 1, alg, keys), first);
@@ -409,12 +413,14 @@ TEST(StateTest, UnusableNeverChosenByAnyAlgorithm) {
       "1 sip:active 0 0\n");
   ASSERT_TRUE(d.setState(1, "sip:drain", State::kDrain).isOk());
   std::vector<DestIndex> out;
-  for (Algorithm alg : {Algorithm::kHashCallId, Algorithm::kHashFromUri, Algorithm::kHashToUri,
-                        Algorithm::kHashRuri, Algorithm::kRoundRobin, Algorithm::kHashAuthUser,
-                        Algorithm::kRandom, Algorithm::kSerial, Algorithm::kWeight}) {
+  for (Algorithm alg :
+       {Algorithm::kHashCallId, Algorithm::kHashFromUri, Algorithm::kHashToUri,
+        Algorithm::kHashRuri, Algorithm::kRoundRobin, Algorithm::kHashAuthUser, Algorithm::kRandom,
+        Algorithm::kSerial, Algorithm::kWeight, Algorithm::kHashPv, Algorithm::kCallLoad,
+        Algorithm::kRelativeWeight, Algorithm::kLatency}) {
     for (int i = 0; i < 50; ++i) {
       std::string key = callId(i);
-      ASSERT_TRUE(d.select(1, alg, {key, key, key, key, key}, 0, out).isOk());
+      ASSERT_TRUE(d.select(1, alg, {key, key, key, key, key, key}, 0, out).isOk());
       ASSERT_EQ(out.size(), 2u) << static_cast<int>(alg);
       for (DestIndex idx : out) {
         EXPECT_TRUE(d.destination(idx).uri == "sip:trying" ||
@@ -429,9 +435,11 @@ TEST(StateTest, AllUnusableGivesEmptyResult) {
   Dispatcher d = makeDispatcher("1 sip:a 1\n1 sip:b 4\n1 sip:c 0 0 weight=5\n");
   ASSERT_TRUE(d.setState(1, "sip:c", State::kDrain).isOk());
   std::vector<DestIndex> out;
-  for (Algorithm alg : {Algorithm::kHashCallId, Algorithm::kRoundRobin, Algorithm::kRandom,
-                        Algorithm::kSerial, Algorithm::kWeight, Algorithm::kHashAuthUser}) {
-    Status s = d.select(1, alg, {.callId = "x"}, 0, out);
+  for (Algorithm alg :
+       {Algorithm::kHashCallId, Algorithm::kRoundRobin, Algorithm::kRandom, Algorithm::kSerial,
+        Algorithm::kWeight, Algorithm::kHashAuthUser, Algorithm::kHashPv, Algorithm::kCallLoad,
+        Algorithm::kRelativeWeight, Algorithm::kLatency}) {
+    Status s = d.select(1, alg, {.callId = "x", .hashValue = "x"}, 0, out);
     EXPECT_TRUE(s.isOk()) << s.message();
     EXPECT_TRUE(out.empty()) << static_cast<int>(alg);
   }
@@ -477,9 +485,11 @@ TEST(SelectTest, OutputBufferIsReusedWithoutGrowing) {
   out.reserve(d.maxSetSize());
   const DestIndex* data = out.data();
   for (Algorithm alg : {Algorithm::kHashCallId, Algorithm::kRoundRobin, Algorithm::kRandom,
-                        Algorithm::kSerial, Algorithm::kWeight}) {
+                        Algorithm::kSerial, Algorithm::kWeight, Algorithm::kHashPv,
+                        Algorithm::kCallLoad, Algorithm::kRelativeWeight, Algorithm::kLatency}) {
     for (int i = 0; i < 10; ++i) {
-      ASSERT_TRUE(d.select(1, alg, {.callId = callId(i)}, 0, out).isOk());
+      std::string key = callId(i);
+      ASSERT_TRUE(d.select(1, alg, {.callId = key, .hashValue = key}, 0, out).isOk());
       EXPECT_EQ(out.size(), 3u);
       EXPECT_EQ(out.data(), data);
     }
@@ -492,6 +502,333 @@ TEST(DispatcherTest, CopiesAreIndependent) {
   ASSERT_TRUE(copy.setState(1, "sip:a", State::kInactive).isOk());
   EXPECT_EQ(pick(copy, 1, Algorithm::kSerial), "sip:b");
   EXPECT_EQ(pick(d, 1, Algorithm::kSerial), "sip:a");
+}
+
+// ------------------------------------------------------------------ hash stability, per algorithm
+
+// Takes sip:c down and checks that every key not on sip:c keeps its destination, and that sip:c's
+// keys all moved somewhere usable.
+void expectStableWhenUnrelatedGoesDown(std::string_view list, Algorithm alg,
+                                       SelectKeys (*keysFor)(const std::string&)) {
+  Dispatcher d = makeDispatcher(list);
+  constexpr int kKeys = 3000;
+  std::vector<std::string> before;
+  for (int i = 0; i < kKeys; ++i) {
+    std::string key = callId(i);
+    before.push_back(pick(d, 1, alg, keysFor(key)));
+    EXPECT_EQ(pick(d, 1, alg, keysFor(key)), before.back());
+  }
+  ASSERT_TRUE(d.setState(1, "sip:c", State::kInactive).isOk());
+  int moved = 0;
+  for (int i = 0; i < kKeys; ++i) {
+    std::string key = callId(i);
+    std::string now = pick(d, 1, alg, keysFor(key));
+    EXPECT_NE(now, "sip:c");
+    if (before[i] == "sip:c") {
+      ++moved;
+    } else {
+      EXPECT_EQ(now, before[i]) << key;
+    }
+  }
+  EXPECT_GT(moved, 0);
+}
+
+constexpr std::string_view kFiveWeighted =
+    "1 sip:a 0 0 weight=10;rweight=10\n"
+    "1 sip:b 0 0 weight=20;rweight=20\n"
+    "1 sip:c 0 0 weight=30;rweight=30\n"
+    "1 sip:d 0 0 weight=20;rweight=20\n"
+    "1 sip:e 0 0 weight=20;rweight=20\n";
+
+TEST(HashStabilityTest, CallIdAlgorithm0) {
+  expectStableWhenUnrelatedGoesDown(kFive, Algorithm::kHashCallId,
+                                    [](const std::string& k) { return SelectKeys{.callId = k}; });
+}
+TEST(HashStabilityTest, FromUriAlgorithm1) {
+  expectStableWhenUnrelatedGoesDown(kFive, Algorithm::kHashFromUri,
+                                    [](const std::string& k) { return SelectKeys{.fromUri = k}; });
+}
+TEST(HashStabilityTest, ToUriAlgorithm2) {
+  expectStableWhenUnrelatedGoesDown(kFive, Algorithm::kHashToUri,
+                                    [](const std::string& k) { return SelectKeys{.toUri = k}; });
+}
+TEST(HashStabilityTest, RequestUriAlgorithm3) {
+  expectStableWhenUnrelatedGoesDown(kFive, Algorithm::kHashRuri,
+                                    [](const std::string& k) { return SelectKeys{.ruri = k}; });
+}
+TEST(HashStabilityTest, AuthUserAlgorithm5) {
+  expectStableWhenUnrelatedGoesDown(kFive, Algorithm::kHashAuthUser,
+                                    [](const std::string& k) { return SelectKeys{.authUser = k}; });
+}
+TEST(HashStabilityTest, ExpressionAlgorithm7) {
+  expectStableWhenUnrelatedGoesDown(
+      kFive, Algorithm::kHashPv, [](const std::string& k) { return SelectKeys{.hashValue = k}; });
+}
+TEST(HashStabilityTest, WeightAlgorithm9) {
+  expectStableWhenUnrelatedGoesDown(kFiveWeighted, Algorithm::kWeight,
+                                    [](const std::string& k) { return SelectKeys{.callId = k}; });
+}
+TEST(HashStabilityTest, RelativeWeightAlgorithm11) {
+  expectStableWhenUnrelatedGoesDown(kFiveWeighted, Algorithm::kRelativeWeight,
+                                    [](const std::string& k) { return SelectKeys{.callId = k}; });
+}
+
+// ------------------------------------------------------------------ algorithm 7
+
+TEST(HashPvTest, HashesTheExpressionValueOnly) {
+  Dispatcher d = makeDispatcher(kFive);
+  std::map<std::string, int> count;
+  for (int i = 0; i < 10000; ++i) {
+    // "$fU@$ci" as the edge would evaluate it; the other keys must not matter.
+    std::string value = "user" + std::to_string(i % 500) + "@" + callId(i);
+    std::string got = pick(d, 1, Algorithm::kHashPv, {.callId = "same", .hashValue = value});
+    EXPECT_EQ(got, pick(d, 1, Algorithm::kHashCallId, {.callId = value}));
+    ++count[got];
+  }
+  ASSERT_EQ(count.size(), 5u);
+  for (const auto& [uri, n] : count) EXPECT_NEAR(n, 2000, 300) << uri;
+}
+
+// ------------------------------------------------------------------ algorithm 10
+
+TEST(CallLoadTest, LeastActiveCallsWins) {
+  Dispatcher d = makeDispatcher("1 sip:a\n1 sip:b\n1 sip:c\n");
+  DestId a = *d.findDestination(1, "sip:a");
+  DestId b = *d.findDestination(1, "sip:b");
+  DestId c = *d.findDestination(1, "sip:c");
+  d.callStarted(a);
+  d.callStarted(a);
+  d.callStarted(b);
+  EXPECT_EQ(pick(d, 1, Algorithm::kCallLoad), "sip:c");
+  d.callStarted(c);
+  d.callStarted(c);
+  EXPECT_EQ(pick(d, 1, Algorithm::kCallLoad), "sip:b");
+  d.callEnded(a);
+  d.callEnded(a);
+  EXPECT_EQ(pick(d, 1, Algorithm::kCallLoad), "sip:a");
+  EXPECT_EQ(d.load(a), 0u);
+  EXPECT_EQ(d.load(c), 2u);
+}
+
+TEST(CallLoadTest, FollowsActiveCallsOverManyCalls) {
+  // Each pick becomes a call: the load stays level, and ending calls on one pulls new ones there.
+  Dispatcher d = makeDispatcher("1 sip:a\n1 sip:b\n1 sip:c\n");
+  std::vector<DestId> out;
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(d.select(1, Algorithm::kCallLoad, {}, 1, out).isOk());
+    d.callStarted(out[0]);
+  }
+  for (const Destination& dest : d.destinations()) EXPECT_EQ(dest.activeCalls, 100u) << dest.uri;
+  DestId b = *d.findDestination(1, "sip:b");
+  for (int i = 0; i < 30; ++i) d.callEnded(b);
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(pick(d, 1, Algorithm::kCallLoad), "sip:b");
+}
+
+TEST(CallLoadTest, EqualLoadsTakeTurns) {
+  Dispatcher d = makeDispatcher("1 sip:a\n1 sip:b\n1 sip:c\n");
+  std::vector<std::string> got;
+  for (int i = 0; i < 6; ++i) got.push_back(pick(d, 1, Algorithm::kCallLoad));
+  EXPECT_EQ(got, (std::vector<std::string>{"sip:a", "sip:b", "sip:c", "sip:a", "sip:b", "sip:c"}));
+}
+
+TEST(CallLoadTest, MaxloadSkipsFullDestinations) {
+  Dispatcher d = makeDispatcher(
+      "1 sip:a 0 0 maxload=2\n"
+      "1 sip:b 0 0 maxload=3\n");
+  DestId a = *d.findDestination(1, "sip:a");
+  DestId b = *d.findDestination(1, "sip:b");
+  d.callStarted(a);
+  d.callStarted(a);
+  std::vector<DestId> out;
+  ASSERT_TRUE(d.select(1, Algorithm::kCallLoad, {}, 0, out).isOk());
+  EXPECT_EQ(uris(d, out), (std::vector<std::string>{"sip:b"}));  // full ones leave failover too
+  d.callStarted(b);
+  d.callStarted(b);
+  d.callStarted(b);
+  ASSERT_TRUE(d.select(1, Algorithm::kCallLoad, {}, 0, out).isOk());
+  EXPECT_TRUE(out.empty());  // every destination full: the caller answers 503
+  d.callEnded(a);
+  EXPECT_EQ(pick(d, 1, Algorithm::kCallLoad), "sip:a");
+}
+
+TEST(CallLoadTest, FailoverOrderIsAscendingLoad) {
+  Dispatcher d = makeDispatcher("1 sip:a\n1 sip:b\n1 sip:c\n1 sip:d\n");
+  auto calls = [&d](std::string_view uri, int n) {
+    for (int i = 0; i < n; ++i) d.callStarted(*d.findDestination(1, uri));
+  };
+  calls("sip:a", 3);
+  calls("sip:b", 1);
+  calls("sip:c", 2);
+  calls("sip:d", 0);
+  ASSERT_TRUE(d.setState(1, "sip:c", State::kDrain).isOk());
+  std::vector<DestId> out;
+  ASSERT_TRUE(d.select(1, Algorithm::kCallLoad, {}, 0, out).isOk());
+  EXPECT_EQ(uris(d, out), (std::vector<std::string>{"sip:d", "sip:b", "sip:a"}));
+  ASSERT_TRUE(d.select(1, Algorithm::kCallLoad, {}, 2, out).isOk());
+  EXPECT_EQ(uris(d, out), (std::vector<std::string>{"sip:d", "sip:b"}));
+}
+
+TEST(CallLoadTest, DuidGroupsShareTheirLoadAcrossSets) {
+  // One media node reachable under two URIs and in two sets: its load is the sum.
+  Dispatcher d = makeDispatcher(
+      "1 sip:fs1-udp 0 0 duid=fs01\n"
+      "1 sip:fs2 0 0 duid=fs02\n"
+      "2 sip:fs1-tcp 0 0 duid=FS01\n"
+      "2 sip:fs3 0 0\n");
+  DestId fs1udp = *d.findDestination(1, "sip:fs1-udp");
+  DestId fs1tcp = *d.findDestination(2, "sip:fs1-tcp");
+  DestId fs2 = *d.findDestination(1, "sip:fs2");
+  d.callStarted(fs1tcp);
+  d.callStarted(fs1tcp);
+  d.callStarted(fs2);
+  EXPECT_EQ(d.load(fs1udp), 2u);
+  EXPECT_EQ(d.load(fs1tcp), 2u);
+  EXPECT_EQ(d.destination(fs1udp).activeCalls, 0u);
+  EXPECT_EQ(pick(d, 1, Algorithm::kCallLoad), "sip:fs2");
+  EXPECT_EQ(pick(d, 2, Algorithm::kCallLoad), "sip:fs3");
+}
+
+// ------------------------------------------------------------------ algorithm 11
+
+constexpr std::string_view kRelative =
+    "1 sip:a 0 0 rweight=1\n"
+    "1 sip:b 0 0 rweight=2\n"
+    "1 sip:c 0 0 rweight=1\n";
+
+TEST(RelativeWeightTest, SharesFollowRweight) {
+  Dispatcher d = makeDispatcher(kRelative);
+  std::map<std::string, int> count;
+  constexpr int kKeys = 10000;
+  for (int i = 0; i < kKeys; ++i) {
+    ++count[pick(d, 1, Algorithm::kRelativeWeight, {.callId = callId(i)})];
+  }
+  EXPECT_NEAR(count["sip:a"], kKeys * 25 / 100, kKeys * 3 / 100);
+  EXPECT_NEAR(count["sip:b"], kKeys * 50 / 100, kKeys * 3 / 100);
+  EXPECT_NEAR(count["sip:c"], kKeys * 25 / 100, kKeys * 3 / 100);
+}
+
+TEST(RelativeWeightTest, RecomputedOverUsableDestinationsOnly) {
+  Dispatcher d = makeDispatcher(kRelative);
+  ASSERT_TRUE(d.setState(1, "sip:c", State::kInactive).isOk());
+  std::map<std::string, int> count;
+  constexpr int kKeys = 10000;
+  for (int i = 0; i < kKeys; ++i) {
+    ++count[pick(d, 1, Algorithm::kRelativeWeight, {.callId = callId(i)})];
+  }
+  EXPECT_EQ(count.count("sip:c"), 0u);
+  EXPECT_NEAR(count["sip:a"], kKeys * 33 / 100, kKeys * 3 / 100);
+  EXPECT_NEAR(count["sip:b"], kKeys * 67 / 100, kKeys * 3 / 100);
+}
+
+TEST(RelativeWeightTest, IgnoresWeightAndUsesRweight) {
+  Dispatcher d = makeDispatcher(
+      "1 sip:a 0 0 weight=90;rweight=10\n"
+      "1 sip:b 0 0 weight=10;rweight=90\n");
+  std::map<std::string, int> count;
+  for (int i = 0; i < 10000; ++i) {
+    ++count[pick(d, 1, Algorithm::kRelativeWeight, {.callId = callId(i)})];
+  }
+  EXPECT_NEAR(count["sip:b"], 9000, 300);
+}
+
+// ------------------------------------------------------------------ algorithm 13
+
+TEST(LatencyAlgorithmTest, RoundRobinAmongBestPriorityWithoutSamples) {
+  Dispatcher d = makeDispatcher(
+      "1 sip:low 0 5\n"
+      "1 sip:a 0 10\n"
+      "1 sip:b 0 10\n");
+  std::vector<std::string> got;
+  for (int i = 0; i < 4; ++i) got.push_back(pick(d, 1, Algorithm::kLatency));
+  EXPECT_EQ(got, (std::vector<std::string>{"sip:a", "sip:b", "sip:a", "sip:b"}));
+  std::vector<DestId> out;
+  ASSERT_TRUE(d.select(1, Algorithm::kLatency, {}, 0, out).isOk());
+  EXPECT_EQ(uris(d, out), (std::vector<std::string>{"sip:a", "sip:b", "sip:low"}));
+  ASSERT_TRUE(d.setState(1, "sip:a", State::kInactive).isOk());
+  got.clear();
+  for (int i = 0; i < 3; ++i) got.push_back(pick(d, 1, Algorithm::kLatency));
+  EXPECT_EQ(got, (std::vector<std::string>{"sip:b", "sip:b", "sip:b"}));
+}
+
+// ------------------------------------------------------------------ states
+
+TEST(StateParseTest, KamailioLettersWithOptionalProbing) {
+  struct Case {
+    std::string_view text;
+    State state;
+    bool probing;
+  };
+  for (const Case& c : {Case{"a", State::kActive, false}, Case{"AP", State::kActive, true},
+                        Case{"i", State::kInactive, false}, Case{"ip", State::kInactive, true},
+                        Case{"t", State::kTrying, false}, Case{"Tp", State::kTrying, true},
+                        Case{"d", State::kDisabled, false}, Case{"r", State::kDrain, false},
+                        Case{"rp", State::kDrain, true}, Case{"1", State::kActive, false},
+                        Case{"0p", State::kInactive, true}, Case{"2", State::kDisabled, false},
+                        Case{"3", State::kTrying, false}}) {
+    auto r = parseState(c.text);
+    ASSERT_TRUE(r.isOk()) << c.text << ": " << r.message();
+    EXPECT_EQ(r->state, c.state) << c.text;
+    EXPECT_EQ(r->probing, std::optional<bool>(c.probing)) << c.text;
+  }
+}
+
+TEST(StateParseTest, WordsLeaveProbingAlone) {
+  struct Case {
+    std::string_view text;
+    State state;
+  };
+  for (const Case& c : {Case{"active", State::kActive}, Case{"Inactive", State::kInactive},
+                        Case{"TRYING", State::kTrying}, Case{"disabled", State::kDisabled},
+                        Case{"drain", State::kDrain}}) {
+    auto r = parseState(c.text);
+    ASSERT_TRUE(r.isOk()) << c.text << ": " << r.message();
+    EXPECT_EQ(r->state, c.state) << c.text;
+    EXPECT_EQ(r->probing, std::nullopt) << c.text;
+  }
+}
+
+TEST(StateParseTest, ErrorsNameTheTextAndTheChoices) {
+  constexpr std::string_view kChoices =
+      "\": expected a, i, t, d or r optionally followed by p, or one of active, inactive, "
+      "trying, disabled, drain";
+  for (std::string_view bad : {"", "x", "ax", "app", "draining", "acti", "4", " a", "p"}) {
+    auto r = parseState(bad);
+    ASSERT_FALSE(r.isOk()) << bad;
+    EXPECT_EQ(r.message(), "invalid state \"" + std::string(bad) + std::string(kChoices));
+  }
+}
+
+TEST(StateTest, LetterFormsSetOrClearTheProbingFlag) {
+  Dispatcher d = makeDispatcher("1 sip:a 8\n1 sip:b\n");
+  DestId a = *d.findDestination(1, "sip:a");
+  EXPECT_TRUE(d.destination(a).probing());
+  ASSERT_TRUE(d.setState(1, "sip:a", *parseState("a")).isOk());
+  EXPECT_FALSE(d.destination(a).probing());
+  ASSERT_TRUE(d.setState(1, "all", *parseState("ip")).isOk());
+  EXPECT_TRUE(d.destination(a).probing());
+  EXPECT_EQ(d.destination(a).state, State::kInactive);
+  ASSERT_TRUE(d.setState(1, "sip:a", *parseState("drain")).isOk());
+  EXPECT_TRUE(d.destination(a).probing());
+  EXPECT_EQ(d.destination(a).state, State::kDrain);
+  EXPECT_EQ(d.destination(a).health, State::kInactive);  // drain sits over the health
+}
+
+TEST(StateTest, FlagsStringShowsStateAndProbing) {
+  Dispatcher d = makeDispatcher(
+      "1 sip:a 0\n"
+      "1 sip:i 9\n"
+      "1 sip:t 2\n"
+      "1 sip:d 4\n"
+      "1 sip:r 8\n");
+  ASSERT_TRUE(d.setState(1, "sip:r", State::kDrain).isOk());
+  auto flags = [&d](std::string_view uri) {
+    return flagsString(d.destination(*d.findDestination(1, uri)));
+  };
+  EXPECT_EQ(flags("sip:a"), "AX");
+  EXPECT_EQ(flags("sip:i"), "IP");
+  EXPECT_EQ(flags("sip:t"), "TX");
+  EXPECT_EQ(flags("sip:d"), "DX");
+  EXPECT_EQ(flags("sip:r"), "RP");
 }
 
 }  // namespace

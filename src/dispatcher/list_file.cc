@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "dispatcher/dispatcher.h"
@@ -54,7 +55,7 @@ std::string_view unquote(std::string_view value) {
 }
 
 // Parses "k=v;k2=v2" into attrs. Returns the reason on failure, empty on success.
-std::string parseAttrs(std::string_view text, Attrs& attrs) {
+std::string parseAttrsInto(std::string_view text, Attrs& attrs) {
   if (!text.empty() && text.back() == ';') text.remove_suffix(1);
   attrs.raw = std::string(text);
   std::string_view rest = text;
@@ -116,12 +117,14 @@ std::string parseLine(std::string_view rest, Destination& dest) {
     dest.priority = *p;
   }
   if (std::string_view attrs = nextField(rest); !attrs.empty()) {
-    if (std::string why = parseAttrs(attrs, dest.attrs); !why.empty()) return why;
+    if (std::string why = parseAttrsInto(attrs, dest.attrs); !why.empty()) return why;
   }
   if (std::string_view extra = nextField(rest); !extra.empty()) {
     return "unexpected field after attrs: " + quoted(extra);
   }
   dest.state = stateFromFlags(dest.flags);
+  dest.health = healthFromFlags(dest.flags);
+  dest.probeFlag = (dest.flags & kFlagProbing) != 0;
   return {};
 }
 
@@ -132,6 +135,14 @@ std::optional<std::string_view> Attrs::find(std::string_view key) const {
     if (equalsIgnoreCase(it->first, key)) return std::string_view(it->second);
   }
   return std::nullopt;
+}
+
+Result<Attrs> parseAttrs(std::string_view text) {
+  Attrs attrs;
+  if (std::string why = parseAttrsInto(text, attrs); !why.empty()) {
+    return Result<Attrs>::error(std::move(why));
+  }
+  return attrs;
 }
 
 Result<std::vector<Destination>> parseList(std::string_view text, std::string_view fileName) {

@@ -1,6 +1,7 @@
 // Small text helpers shared by the dispatcher's sources. Internal to dispatcher/.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace tandem::dispatcher {
@@ -17,6 +18,15 @@ inline bool equalsIgnoreCase(std::string_view a, std::string_view b) {
     if (x != y) return false;
   }
   return true;
+}
+
+// ASCII lowercase copy: the key under which URIs and duids are compared and hashed.
+inline std::string toLowerAscii(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
 }
 
 }  // namespace tandem::dispatcher

@@ -4,6 +4,8 @@
 #include <algorithm>
 
 #include "core/config.h"
+#include "dispatcher/dispatcher.h"
+#include "edge/hash_expr.h"
 
 namespace tandem::edge {
 
@@ -64,6 +66,43 @@ static Result<EdgeConfig> read(ConfigReader& r) {
     c.dispatcher.set = static_cast<int>(s.getInt("set", 1, 1, 1'000'000));
     c.dispatcher.algorithm = static_cast<int>(s.getInt("algorithm", 4, 0, 13));
     c.dispatcher.failoverLimit = static_cast<int>(s.getInt("failover_limit", 0, 0, 1000));
+    if (auto st =
+            dispatcher::checkAlgorithm(static_cast<dispatcher::Algorithm>(c.dispatcher.algorithm));
+        !st && s.has("algorithm")) {
+      s.error("algorithm", st.message());
+    }
+    c.dispatcher.hashExpression = s.getString("hash_expression", "$ci");
+    if (c.dispatcher.algorithm == 7 && !s.has("hash_expression")) {
+      s.error("hash_expression", "algorithm 7 needs hash_expression, e.g. \"$fU@$ci\"");
+    }
+    if (Status st = checkHashExpression(c.dispatcher.hashExpression); !st) {
+      s.error("hash_expression", st.message());
+    }
+    auto& d = c.dispatcher;
+    d.pingIntervalS = static_cast<uint32_t>(s.getInt("ping_interval", d.pingIntervalS, 0, 86400));
+    d.pingTimeoutMs = static_cast<uint32_t>(s.getInt("ping_timeout", d.pingTimeoutMs, 0, 600000));
+    d.pingFrom = s.getString("ping_from", "");
+    if (!d.pingFrom.empty() && d.pingFrom.rfind("sip:", 0) != 0) {
+      s.error("ping_from", "must be a sip: URI");
+    }
+    d.probingThreshold =
+        static_cast<uint32_t>(s.getInt("probing_threshold", d.probingThreshold, 1, 1000));
+    d.inactiveThreshold =
+        static_cast<uint32_t>(s.getInt("inactive_threshold", d.inactiveThreshold, 1, 1000));
+    d.probingMode = static_cast<int>(s.getInt("probing_mode", d.probingMode, 0, 3));
+    d.pingReplyCodes = s.getString("ping_reply_codes", "");
+    if (auto rc = dispatcher::ReplyCodes::parse(d.pingReplyCodes); !rc) {
+      s.error("ping_reply_codes", rc.message());
+    }
+  }
+  {
+    ConfigSection s = r.section("control");
+    c.control.listen = s.getString("listen", "");
+    if (!c.control.listen.empty()) {
+      if (auto a = SocketAddress::parse(c.control.listen, 7060); !a) {
+        s.error("listen", a.message());
+      }
+    }
   }
   {
     ConfigSection s = r.section("timers");

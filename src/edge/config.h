@@ -25,9 +25,22 @@ struct EdgeConfig {
   struct Dispatcher {
     std::string listFile;
     int set = 1;
-    int algorithm = 4;      // Kamailio numbering
-    int failoverLimit = 0;  // destinations tried per call; 0 = all of the set
+    int algorithm = 4;           // Kamailio numbering
+    int failoverLimit = 0;       // destinations tried per call; 0 = all of the set
+    std::string hashExpression;  // algorithm 7: e.g. "$fU@$ci"
+    // Health probing (Kamailio's ds_ping_* parameters).
+    uint32_t pingIntervalS = 0;  // 0 = no probing (Kamailio's default)
+    uint32_t pingTimeoutMs = 0;  // 0 = the interval
+    std::string pingFrom;        // From URI of pings; default sip:dispatcher@<edge address>
+    uint32_t probingThreshold = 1;
+    uint32_t inactiveThreshold = 1;
+    int probingMode = 0;
+    std::string pingReplyCodes;  // extra accepted codes besides 2xx, e.g. "404;5xx"
   } dispatcher;
+
+  struct Control {
+    std::string listen;  // "127.0.0.1:7060"; empty = no control endpoint
+  } control;
 
   txn::Timers timers;
 

@@ -14,6 +14,13 @@
 namespace tandem::edge {
 
 class Proxy;
+}  // namespace tandem::edge
+namespace tandem::control {
+class ControlServer;
+}  // namespace tandem::control
+namespace tandem::edge {
+
+inline constexpr const char* kVersion = "0.1.0";
 
 class Edge {
  public:
@@ -28,10 +35,13 @@ class Edge {
   Status reloadDispatcher();
   // Counters as "key=value key=value ...", for the stop line and tests.
   std::string statsLine() const;
+  // The control endpoint's address ("127.0.0.1:7060"), or empty when none is configured.
+  std::string controlAddress() const;
 
  private:
   Edge() = default;
   std::unique_ptr<Proxy> proxy_;
+  std::unique_ptr<control::ControlServer> control_;
 };
 
 }  // namespace tandem::edge

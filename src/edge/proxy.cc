@@ -5,6 +5,7 @@
 #include <random>
 
 #include "core/log.h"
+#include "edge/hash_expr.h"
 #include "sip/sanity.h"
 
 namespace tandem::edge {
@@ -106,6 +107,7 @@ Proxy::Proxy(EventLoop& loop, const EdgeConfig& config)
 }
 
 Proxy::~Proxy() {
+  loop_.timers().cancel(probeTimer_);
   // Transactions refer to contexts: drop the transactions first.
   txn_.reset();
   dialogs_.reset();
@@ -116,77 +118,184 @@ Status Proxy::start() {
   for (const auto& l : config_.listen) {
     if (Status s = transport_->listen(l); !s) return s;
   }
-  return reloadDispatcher();
+  if (Status s = reloadDispatcher(); !s) return s;
+  const auto& d = config_.dispatcher;
+  dispatcher::ProbeConfig probe;
+  probe.intervalMs = d.pingIntervalS * 1000;
+  probe.timeoutMs = d.pingTimeoutMs;
+  probe.probingThreshold = d.probingThreshold;
+  probe.inactiveThreshold = d.inactiveThreshold;
+  probe.mode = *dispatcher::probingModeFromInt(d.probingMode);
+  probe.replyCodes = *dispatcher::ReplyCodes::parse(d.pingReplyCodes);
+  prober_ = std::make_unique<dispatcher::Prober>(
+      *dispatcher_, probe, [this](const dispatcher::Transition& t) { onTransition(t); });
+  pingFrom_ = d.pingFrom;
+  if (pingFrom_.empty()) {
+    int l = transport_->listenerFor(Transport::kUdp, transport_->listeners()[0].address);
+    pingFrom_ = "sip:dispatcher@" + hostPortOf(l < 0 ? 0 : l);
+  }
+  if (probe.intervalMs > 0) scheduleProbe(0);
+  return Status::ok();
+}
+
+void Proxy::scheduleProbe(uint64_t delayMs) {
+  loop_.timers().cancel(probeTimer_);
+  probeTimer_ = loop_.timers().schedule(
+      delayMs,
+      TimerTask{[](void* ctx, uint64_t) { static_cast<Proxy*>(ctx)->onProbeTimer(); }, this, 0});
+}
+
+void Proxy::onProbeTimer() {
+  probeTimer_ = 0;
+  uint64_t now = loop_.nowMs();
+  pings_.clear();
+  prober_->due(now, pings_);
+  for (const auto& ping : pings_) sendPing(ping);
+  uint64_t next = prober_->nextDueMs();
+  uint64_t interval = prober_->config().intervalMs;
+  if (interval == 0) return;
+  uint64_t delay = next > now ? next - now : 10;
+  scheduleProbe(std::min<uint64_t>(std::max<uint64_t>(delay, 10), interval));
+}
+
+void Proxy::sendPing(const dispatcher::Ping& ping) {
+  const txn::Peer& peer = destinationPeers_[ping.dest];
+  int l = listenerFor(peer);
+  if (l < 0) {
+    prober_->onTimeout(ping);
+    return;
+  }
+  const std::string& uri = dispatcher_->destination(ping.dest).uri;
+  std::string branch = newBranch();
+  std::string req;
+  req.reserve(512);
+  req += "OPTIONS " + uri + " SIP/2.0\r\n";
+  req += "Via: SIP/2.0/";
+  req += transportViaName(peer.transport);
+  req += " " + hostPortOf(l) + ";branch=" + branch + "\r\n";
+  req += "Max-Forwards: 70\r\n";
+  req += "From: <" + pingFrom_ + ">;tag=" + branch.substr(7) + "\r\n";
+  req += "To: <" + uri + ">\r\n";
+  req += "Call-ID: " + branch.substr(7) + "@tandem\r\n";
+  req += "CSeq: 1 OPTIONS\r\n";
+  req += "Content-Length: 0\r\n\r\n";
+  txn::ClientTransaction* c =
+      txn_->startClient("OPTIONS " + branch, branch, false, peer, std::move(req), this);
+  if (c == nullptr) {
+    prober_->onTimeout(ping);
+    return;
+  }
+  c->user = &probeMarker_;
+  c->tag = static_cast<int>(ping.dest);
+  c->cookie = ping.seq;
+  ++counters_.pingsSent;
+}
+
+void Proxy::onTransition(const dispatcher::Transition& t) {
+  const auto& d = dispatcher_->destination(t.dest);
+  spdlog::info(
+      "dispatcher: set {} {} {} -> {} ({}, code {}, {} in a row){}", d.setId, d.uri,
+      dispatcher::stateName(t.from), dispatcher::stateName(t.to),
+      dispatcher::probeReasonName(t.reason), t.code, t.count,
+      d.state != t.to ? " [state stays " + std::string(dispatcher::stateName(d.state)) + "]" : "");
+  ++counters_.transitions[static_cast<size_t>(t.to) % counters_.transitions.size()];
 }
 
 Status Proxy::reloadDispatcher() {
+  auto r = reloadDispatcherReport();
+  return r ? Status::ok() : r.status();
+}
+
+Result<dispatcher::ReloadReport> Proxy::reloadDispatcherReport() {
   auto list = dispatcher::loadListFile(config_.dispatcher.listFile);
   if (!list) return list.status();
-  auto algo = static_cast<dispatcher::Algorithm>(config_.dispatcher.algorithm);
-  if (Status s = dispatcher::checkAlgorithm(algo); !s) return s;
-  auto d = std::make_unique<dispatcher::Dispatcher>(std::move(list).value());
-  if (d->findSet(static_cast<uint32_t>(config_.dispatcher.set)) == nullptr) {
-    return Status::error(config_.dispatcher.listFile + ": no destination in set " +
-                         std::to_string(config_.dispatcher.set) + " (dispatcher.set)");
-  }
-  std::vector<txn::Peer> peers(d->destinations().size());
-  for (size_t i = 0; i < peers.size(); ++i) {
-    const auto& dest = d->destination(static_cast<dispatcher::DestIndex>(i));
+  // Every destination must be reachable before anything changes: a bad line keeps the old list.
+  for (const auto& dest : *list) {
+    txn::Peer peer;
     auto uri = sip::parseUri(dest.uri);
-    if (!uri || !peerForUri(*uri, &peers[i])) {
+    if (!uri || !peerForUri(*uri, &peer)) {
       return Status::error(config_.dispatcher.listFile + ":" + std::to_string(dest.line) +
                            ": destination \"" + dest.uri +
                            "\" needs a sip: URI with a numeric address");
     }
   }
-  dispatcher_ = std::move(d);
-  destinationPeers_ = std::move(peers);
-  picks_.reserve(dispatcher_->maxSetSize());
-  spdlog::info("dispatcher: {} destinations loaded from {}", destinationPeers_.size(),
-               config_.dispatcher.listFile);
-  return Status::ok();
+  bool hasSet = false;
+  for (const auto& dest : *list) hasSet = hasSet || dest.setId == configuredSet();
+  if (!hasSet) {
+    return Status::error(config_.dispatcher.listFile + ": no destination in set " +
+                         std::to_string(config_.dispatcher.set) + " (dispatcher.set)");
+  }
+  dispatcher::ReloadReport report;
+  if (!dispatcher_) {
+    dispatcher_ = std::make_unique<dispatcher::Dispatcher>(*list);
+    for (const auto& d : dispatcher_->destinations()) report.added.push_back(d.id);
+  } else {
+    report = dispatcher_->reload(*list);
+  }
+  resolveDestinations();
+  spdlog::info("dispatcher: {} from {}", report.summary(), config_.dispatcher.listFile);
+  return report;
 }
 
-std::string Proxy::statsLine() const {
+void Proxy::resolveDestinations() {
+  // Ids only ever grow: resolve the new ones (and re-resolve all, it is cheap and off the path).
+  destinationPeers_.resize(dispatcher_->destinations().size());
+  for (size_t i = 0; i < destinationPeers_.size(); ++i) {
+    auto uri = sip::parseUri(dispatcher_->destination(static_cast<dispatcher::DestId>(i)).uri);
+    if (!uri || !peerForUri(*uri, &destinationPeers_[i])) destinationPeers_[i] = txn::Peer{};
+  }
+  picks_.reserve(dispatcher_->maxSetSize());
+}
+
+std::vector<std::pair<std::string_view, uint64_t>> Proxy::stats() const {
   const auto& c = counters_;
   const auto& t = transport_->stats();
   const auto& x = txn_->counters();
+  return {
+      {"rx", t.rxMessages},
+      {"tx", t.txMessages},
+      {"requests", c.requestsIn},
+      {"responses", c.responsesIn},
+      {"parse_errors", c.parseErrors},
+      {"dropped_invalid", c.droppedInvalid},
+      {"replied_400", c.replied400},
+      {"framing_errors", c.framingErrors + t.framingErrors},
+      {"dropped_no_route", c.droppedNoRoute},
+      {"dropped_broadcast", c.droppedBroadcast},
+      {"local_replies", c.localReplies},
+      {"relay_denied", c.relayDenied},
+      {"forwarded_requests", c.forwardedRequests},
+      {"forwarded_responses", c.forwardedResponses},
+      {"stateless_forwards", c.statelessForwards},
+      {"failovers", c.failovers},
+      {"branch_timeouts", c.branchTimeouts},
+      {"cancels", c.cancelsReceived},
+      {"no_destination", c.noDestination},
+      {"dialogs_active", dialogs_->size()},
+      {"dialogs_expired", dialogs_->expired()},
+      {"txn_server", x.serverCreated},
+      {"txn_client", x.clientCreated},
+      {"txn_server_active", x.activeServer},
+      {"txn_client_active", x.activeClient},
+      {"retransmissions_absorbed",
+       x.requestRetransmissionsAbsorbed + x.responseRetransmissionsAbsorbed},
+      {"retransmissions_sent", x.retransmissionsSent},
+      {"pings_sent", c.pingsSent},
+      {"send_errors", t.sendErrors},
+      {"tcp_connections", transport_->openConnections()},
+      {"recv_syscalls", t.recvSyscalls},
+      {"send_syscalls", t.sendSyscalls},
+  };
+}
+
+std::string Proxy::statsLine() const {
   std::string s;
-  auto add = [&s](const char* k, uint64_t v) {
+  for (const auto& [k, v] : stats()) {
     if (!s.empty()) s += ' ';
     s += k;
     s += '=';
     s += std::to_string(v);
-  };
-  add("rx", t.rxMessages);
-  add("tx", t.txMessages);
-  add("requests", c.requestsIn);
-  add("responses", c.responsesIn);
-  add("parse_errors", c.parseErrors);
-  add("dropped_invalid", c.droppedInvalid);
-  add("replied_400", c.replied400);
-  add("framing_errors", c.framingErrors + t.framingErrors);
-  add("dropped_no_route", c.droppedNoRoute);
-  add("dropped_broadcast", c.droppedBroadcast);
-  add("local_replies", c.localReplies);
-  add("relay_denied", c.relayDenied);
-  add("forwarded_requests", c.forwardedRequests);
-  add("forwarded_responses", c.forwardedResponses);
-  add("stateless_forwards", c.statelessForwards);
-  add("failovers", c.failovers);
-  add("branch_timeouts", c.branchTimeouts);
-  add("cancels", c.cancelsReceived);
-  add("no_destination", c.noDestination);
-  add("dialogs_active", dialogs_->size());
-  add("dialogs_expired", dialogs_->expired());
-  add("txn_server", x.serverCreated);
-  add("txn_client", x.clientCreated);
-  add("retransmissions_absorbed",
-      x.requestRetransmissionsAbsorbed + x.responseRetransmissionsAbsorbed);
-  add("retransmissions_sent", x.retransmissionsSent);
-  add("send_errors", t.sendErrors);
-  add("recv_syscalls", t.recvSyscalls);
-  add("send_syscalls", t.sendSyscalls);
+  }
   return s;
 }
 
@@ -232,21 +341,26 @@ bool Proxy::peerForUri(const sip::Uri& uri, txn::Peer* peer) const {
 
 bool Proxy::dispatch(RequestContext& ctx) {
   const auto& m = ctx.msg;
+  if (config_.dispatcher.algorithm == 7) {
+    evalHashExpression(config_.dispatcher.hashExpression, m, ctx.in, hashValue_);
+  }
   dispatcher::SelectKeys keys{.callId = m.callId(),
                               .fromUri = m.from() ? m.from()->uri.text : std::string_view(),
                               .toUri = m.to() ? m.to()->uri.text : std::string_view(),
                               .ruri = m.requestUriText(),
-                              .authUser = {}};
+                              .authUser = {},
+                              .hashValue = hashValue_};
   Status s =
       dispatcher_->select(static_cast<uint32_t>(config_.dispatcher.set),
                           static_cast<dispatcher::Algorithm>(config_.dispatcher.algorithm), keys,
                           static_cast<size_t>(config_.dispatcher.failoverLimit), picks_);
   if (!s || picks_.empty()) return false;
   ctx.targets.clear();
-  for (dispatcher::DestIndex i : picks_) {
+  for (dispatcher::DestId i : picks_) {
+    if (!destinationPeers_[i].address.valid()) continue;
     ctx.targets.push_back(Target{destinationPeers_[i], static_cast<int>(i)});
   }
-  return true;
+  return !ctx.targets.empty();
 }
 
 // ---------------------------------------------------------------- receiving
@@ -280,18 +394,28 @@ void Proxy::onMessage(const transport::Inbound& in) {
   }
 }
 
-std::string Proxy::serverKey(std::string_view method, const sip::Message& msg) {
+std::string_view Proxy::serverKey(std::string_view method, const sip::Message& msg) {
+  // Built in a reused buffer: looking a transaction up allocates nothing once warmed up.
   const sip::Via* via = msg.topVia();
-  std::string key;
-  key.reserve(128);
+  std::string& key = serverKey_;
+  key.clear();
   key.append(method);
   key.push_back(' ');
+  auto appendNumber = [&key](uint64_t v) {
+    char buf[20];
+    int n = 0;
+    do {
+      buf[n++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v != 0);
+    while (n > 0) key.push_back(buf[--n]);
+  };
   if (via != nullptr && via->isRfc3261Branch()) {
     key.append(via->branch);
     key.push_back(' ');
     key.append(via->host);
     key.push_back(':');
-    key.append(std::to_string(via->port));
+    appendNumber(via->port);
   } else {
     // RFC 2543 matching (§17.2.3): Request-URI, From tag, Call-ID, CSeq number, top Via.
     key.append(msg.requestUriText());
@@ -300,7 +424,7 @@ std::string Proxy::serverKey(std::string_view method, const sip::Message& msg) {
     key.push_back(' ');
     key.append(msg.callId());
     key.push_back(' ');
-    if (msg.cseq() != nullptr) key.append(std::to_string(msg.cseq()->number));
+    if (msg.cseq() != nullptr) appendNumber(msg.cseq()->number);
     key.push_back(' ');
     if (via != nullptr) key.append(via->text);
   }
@@ -506,8 +630,8 @@ void Proxy::forwardStateless(const sip::Message& msg, const transport::Inbound& 
 void Proxy::forwardStateful(const sip::Message& msg, const transport::Inbound& in,
                             RequestContext& ctx) {
   const bool invite = msg.method() == sip::Method::kInvite;
-  txn::ServerTransaction* server =
-      txn_->createServer(serverKey(msg.methodToken(), msg), invite, upstreamPeer(msg, in));
+  txn::ServerTransaction* server = txn_->createServer(
+      std::string(serverKey(msg.methodToken(), msg)), invite, upstreamPeer(msg, in));
   auto owned = std::make_unique<ProxyContext>();
   ProxyContext& p = *owned;
   p.request.assign(msg.buffer());
@@ -592,7 +716,7 @@ void Proxy::handleCancel(const sip::Message& msg, const transport::Inbound& in) 
     return;
   }
   txn::ServerTransaction* s =
-      txn_->createServer(serverKey("CANCEL", msg), false, upstreamPeer(msg, in));
+      txn_->createServer(std::string(serverKey("CANCEL", msg)), false, upstreamPeer(msg, in));
   out_.clear();
   if (sip::buildResponse(msg, 200, "OK", "", {}, out_)) s->respond(200, out_);
   auto& p = *static_cast<ProxyContext*>(invite->user);
@@ -644,6 +768,14 @@ void Proxy::onResponseMessage(const sip::Message& msg, const transport::Inbound&
 
 void Proxy::onResponse(txn::ClientTransaction& t, int code, std::string_view raw) {
   (void)raw;
+  if (t.user == &probeMarker_) {
+    if (code >= 200) {
+      prober_->onReply(
+          dispatcher::Ping{static_cast<dispatcher::DestId>(t.tag), static_cast<uint32_t>(t.cookie)},
+          code, loop_.nowMs());
+    }
+    return;
+  }
   const sip::Message& resp = *currentResponse_;
   if (code >= 300 && t.isInvite()) {
     // Every non-2xx final answer to INVITE is acknowledged on this hop, whoever still cares.
@@ -679,9 +811,16 @@ void Proxy::onResponse(txn::ClientTransaction& t, int code, std::string_view raw
 }
 
 void Proxy::onTimeout(txn::ClientTransaction& t) {
+  if (t.user == &probeMarker_) {
+    prober_->onTimeout(
+        dispatcher::Ping{static_cast<dispatcher::DestId>(t.tag), static_cast<uint32_t>(t.cookie)});
+    return;
+  }
   auto* p = static_cast<ProxyContext*>(t.user);
   if (p == nullptr || p->branch != &t) return;
   ++counters_.branchTimeouts;
+  // A destination that times out is suspect: probing confirms or clears it (ds_mark_dst "tp").
+  if (t.tag >= 0 && prober_) prober_->onCallFailed(static_cast<dispatcher::DestId>(t.tag));
   // Timer C after a provisional: cancel the ringing branch before moving on (RFC 3261 §16.8).
   if (t.isInvite() && t.gotProvisional()) sendCancel(*p);
   t.user = nullptr;
@@ -754,6 +893,7 @@ void Proxy::forwardResponseStateless(const sip::Message& msg) {
 // ---------------------------------------------------------------- termination
 
 void Proxy::onTerminated(txn::ClientTransaction& t) {
+  if (t.user == &probeMarker_) return;
   auto* p = static_cast<ProxyContext*>(t.user);
   if (p != nullptr && p->branch == &t) p->branch = nullptr;
   t.user = nullptr;

@@ -19,6 +19,11 @@
 #include "transport/transport.h"
 #include "txn/txn.h"
 
+namespace tandem::control {
+class ControlServer;
+class PromWriter;
+}  // namespace tandem::control
+
 namespace tandem::edge {
 
 struct EdgeCounters {
@@ -39,6 +44,8 @@ struct EdgeCounters {
   uint64_t branchTimeouts = 0;
   uint64_t cancelsReceived = 0;
   uint64_t noDestination = 0;
+  uint64_t pingsSent = 0;
+  std::array<uint64_t, 5> transitions{};  // health changes by new state (dispatcher::State)
   // Requests received by method (index: sip::Method, 0 = extension methods).
   std::array<uint64_t, 16> requestsByMethod{};
   // Responses sent upstream, forwarded or generated, by status code (100..699).
@@ -52,8 +59,16 @@ class Proxy final : public transport::Receiver, public txn::ClientUser, public t
 
   Status start();
   Status reloadDispatcher();
+  // Re-reads the list file and merges it into the running dispatcher (states kept).
+  Result<dispatcher::ReloadReport> reloadDispatcherReport();
+  uint32_t configuredSet() const { return static_cast<uint32_t>(config_.dispatcher.set); }
   const std::vector<ListenSpec>& listeners() const { return transport_->listeners(); }
   std::string statsLine() const;
+  // Adds the edge's RPC methods, metrics and health check (proxy_control.cc).
+  void registerControl(control::ControlServer& server);
+  void writeMetrics(control::PromWriter& w) const;
+  // Every counter by name, in a stable order (stats.get, the stop line).
+  std::vector<std::pair<std::string_view, uint64_t>> stats() const;
 
   // transport::Receiver
   void onMessage(const transport::Inbound& in) override;
@@ -98,10 +113,16 @@ class Proxy final : public transport::Receiver, public txn::ClientUser, public t
                     std::string_view branch, size_t routesToRemove, bool recordRoute,
                     std::string& out);
   std::string newBranch();
+  void scheduleProbe(uint64_t delayMs);
+  void onProbeTimer();
+  void sendPing(const dispatcher::Ping& ping);
+  void onTransition(const dispatcher::Transition& t);
+  void resolveDestinations();
   void countReply(int code);
   int listenerFor(const txn::Peer& peer) const;
   std::string hostPortOf(int listener) const;
-  static std::string serverKey(std::string_view method, const sip::Message& msg);
+  // The server transaction key of msg for method, valid until the next call.
+  std::string_view serverKey(std::string_view method, const sip::Message& msg);
   bool viaIsOurs(const sip::Via& via) const;
 
   EventLoop& loop_;
@@ -110,6 +131,11 @@ class Proxy final : public transport::Receiver, public txn::ClientUser, public t
   std::unique_ptr<txn::TransactionLayer> txn_;
   std::unique_ptr<dispatcher::Dispatcher> dispatcher_;
   std::unique_ptr<DialogTable> dialogs_;
+  std::unique_ptr<dispatcher::Prober> prober_;
+  TimerId probeTimer_ = 0;
+  std::vector<dispatcher::Ping> pings_;
+  std::string pingFrom_;
+  int probeMarker_ = 0;                      // its address marks client transactions that are pings
   std::vector<txn::Peer> destinationPeers_;  // per DestIndex; transport kUdp + invalid if bad
   std::vector<std::unique_ptr<Stage>> stages_;
   std::unordered_map<ProxyContext*, std::unique_ptr<ProxyContext>> contexts_;
@@ -122,6 +148,8 @@ class Proxy final : public transport::Receiver, public txn::ClientUser, public t
   sip::MessageEditor editor_;
   std::string out_;
   std::string key_;
+  std::string serverKey_;
+  std::string hashValue_;
   std::vector<dispatcher::DestIndex> picks_;
   const sip::Message* currentResponse_ = nullptr;
   uint64_t branchCounter_ = 0;

@@ -123,7 +123,8 @@ class ClientTransaction {
   // Stops waiting (e.g. the branch was cancelled and gave up). Safe to call twice.
   void terminate();
   void* user = nullptr;  // not owned
-  int tag = 0;           // caller's branch number
+  int tag = 0;           // caller's data (e.g. the destination)
+  uint64_t cookie = 0;   // caller's data (e.g. a ping's sequence number)
 
  private:
   friend class TransactionLayer;

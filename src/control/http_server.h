@@ -1,0 +1,66 @@
+// A small HTTP/1.1 server on an EventLoop: non-blocking sockets, keep-alive, pipelining, size
+// limits and timeouts. It serves the control plane (JSON-RPC, /metrics, /health), not the
+// public: one handler call per request, answered synchronously on the loop thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+
+#include "control/http.h"
+#include "core/address.h"
+#include "core/event_loop.h"
+#include "core/result.h"
+
+namespace tandem::control {
+
+// Runs on the loop thread for each complete request; it must return quickly (no blocking I/O,
+// no database call): every other connection and, in a daemon, the packet path wait meanwhile.
+// An exception escaping it is answered with 500.
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct HttpServerStats {
+  uint64_t accepted = 0;
+  uint64_t rejected = 0;     // over HttpLimits::maxConnections
+  uint64_t requests = 0;     // complete requests handed to the handler
+  uint64_t badRequests = 0;  // answered by the parser with 4xx/5xx and closed
+  uint64_t timeouts = 0;     // idle or slow connections closed by a timer
+};
+
+class HttpServer {
+ public:
+  // Binds `address` (port 0 picks a free port: address() then has the real one) and starts
+  // accepting on `loop`. REQUIRES: loop outlives the server. Not thread-safe: create, use and
+  // destroy it on the loop's thread (or before the loop runs).
+  static Result<std::unique_ptr<HttpServer>> start(EventLoop& loop, const SocketAddress& address,
+                                                   const HttpLimits& limits, HttpHandler handler);
+  // Closes the listener and every connection; pending responses are dropped.
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  const SocketAddress& address() const { return address_; }
+  size_t connectionCount() const { return connections_.size(); }
+  const HttpServerStats& stats() const { return stats_; }
+
+ private:
+  class Listener;
+  class Connection;
+  HttpServer(EventLoop& loop, const HttpLimits& limits, HttpHandler handler);
+  void accept();
+  // Closes and frees a connection. The connection may be the caller: nothing may touch it after.
+  void destroy(uint64_t id);
+  static void onTimer(void* ctx, uint64_t id);
+
+  EventLoop& loop_;
+  HttpLimits limits_;
+  HttpHandler handler_;
+  SocketAddress address_;
+  std::unique_ptr<Listener> listener_;
+  std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;
+  uint64_t nextId_ = 1;
+  HttpServerStats stats_;
+};
+
+}  // namespace tandem::control
