@@ -118,6 +118,7 @@ Status Proxy::start() {
   for (const auto& l : config_.listen) {
     if (Status s = transport_->listen(l); !s) return s;
   }
+  describeListeners();
   if (Status s = reloadDispatcher(); !s) return s;
   const auto& d = config_.dispatcher;
   dispatcher::ProbeConfig probe;
@@ -312,11 +313,7 @@ bool Proxy::isLocalUri(const sip::Uri& uri) const {
   if (!uri.isSip()) return false;
   std::string_view host = stripBrackets(uri.host);
   uint16_t port = uri.hasPort ? uri.port : (uri.scheme == sip::UriScheme::kSips ? 5061 : 5060);
-  for (const auto& l : transport_->listeners()) {
-    if (port != l.address.port()) continue;
-    if (equalsNoCase(host, l.address.hostString())) return true;
-    if (!config_.advertise.empty() && equalsNoCase(host, config_.advertise)) return true;
-  }
+  if (isOurHostPort(host, port)) return true;
   for (const auto& d : config_.domains) {
     if (equalsNoCase(host, d)) return true;
   }
@@ -530,24 +527,42 @@ int Proxy::listenerFor(const txn::Peer& peer) const {
   return transport_->listenerFor(peer.transport, peer.address);
 }
 
-std::string Proxy::hostPortOf(int listener) const {
-  const SocketAddress& a = transport_->listeners()[static_cast<size_t>(listener)].address;
-  std::string host = a.uriHost();
-  if (a.isAnyAddress() && !config_.advertise.empty()) {
-    host = a.isV6() ? "[" + config_.advertise + "]" : config_.advertise;
+void Proxy::describeListeners() {
+  // Strings that go into every Via and Record-Route, formatted once (inet_ntop is not cheap).
+  listenerText_.clear();
+  for (size_t i = 0; i < transport_->listeners().size(); ++i) {
+    const ListenSpec& l = transport_->listeners()[i];
+    ListenerText t;
+    t.host = l.address.hostString();
+    std::string host = l.address.uriHost();
+    if (l.address.isAnyAddress() && !config_.advertise.empty()) {
+      host = l.address.isV6() ? "[" + config_.advertise + "]" : config_.advertise;
+      t.host = config_.advertise;
+    }
+    t.hostPort = host + ":" + std::to_string(l.address.port());
+    t.recordRoute = "<sip:" + t.hostPort;
+    if (l.transport == Transport::kTcp) t.recordRoute += ";transport=tcp";
+    t.recordRoute += ";lr>";
+    listenerText_.push_back(std::move(t));
   }
-  return host + ":" + std::to_string(a.port());
 }
 
-bool Proxy::viaIsOurs(const sip::Via& via) const {
-  std::string_view host = stripBrackets(via.host);
-  uint16_t port = via.hasPort ? via.port : 5060;
-  for (const auto& l : transport_->listeners()) {
-    if (l.address.port() != port) continue;
-    if (equalsNoCase(host, l.address.hostString())) return true;
+const std::string& Proxy::hostPortOf(int listener) const {
+  return listenerText_[static_cast<size_t>(listener)].hostPort;
+}
+
+bool Proxy::isOurHostPort(std::string_view host, uint16_t port) const {
+  host = stripBrackets(host);
+  for (size_t i = 0; i < listenerText_.size(); ++i) {
+    if (transport_->listeners()[i].address.port() != port) continue;
+    if (equalsNoCase(host, listenerText_[i].host)) return true;
     if (!config_.advertise.empty() && equalsNoCase(host, config_.advertise)) return true;
   }
   return false;
+}
+
+bool Proxy::viaIsOurs(const sip::Via& via) const {
+  return isOurHostPort(via.host, via.hasPort ? via.port : 5060);
 }
 
 void Proxy::buildForward(const sip::Message& msg, const transport::Inbound& in,
@@ -560,10 +575,12 @@ void Proxy::buildForward(const sip::Message& msg, const transport::Inbound& in,
   // RFC 3581: fill rport and add received where the client asked or its Via lies.
   std::string upstreamVia;
   if (const sip::Via* via = msg.topVia(); via != nullptr) {
-    std::string source = in.source.hostString();
-    bool needReceived = !equalsNoCase(stripBrackets(via->host), source);
+    // A domain name, or an address other than the packet's source, needs received (§18.2.1).
+    auto sentBy = SocketAddress::fromHostPort(via->host, 0);
+    bool needReceived = !sentBy || !sentBy->sameHost(in.source);
     bool fillRport = via->hasRport && via->rport.empty();
     if (needReceived || fillRport) {
+      std::string source = in.source.hostString();
       upstreamVia.assign(via->text);
       if (fillRport) {
         for (const auto& p : via->params) {
@@ -579,7 +596,8 @@ void Proxy::buildForward(const sip::Message& msg, const transport::Inbound& in,
       editor_.prependVia(upstreamVia);
     }
   }
-  std::string ourVia = "SIP/2.0/";
+  std::string& ourVia = viaScratch_;  // reused: no allocation once warmed up
+  ourVia.assign("SIP/2.0/");
   ourVia += transportViaName(outTransport);
   ourVia += ' ';
   ourVia += hostPortOf(outListener);
@@ -591,14 +609,10 @@ void Proxy::buildForward(const sip::Message& msg, const transport::Inbound& in,
   editor_.setMaxForwards(mf ? (*mf > 0 ? *mf - 1 : 0) : 70);
   for (size_t i = 0; i < routesToRemove; ++i) editor_.removeTopRoute();
 
-  std::string rrIn, rrOut;
+  std::string_view rrIn, rrOut;
   if (recordRoute) {
-    auto rr = [this](int listener) {
-      const ListenSpec& l = transport_->listeners()[static_cast<size_t>(listener)];
-      std::string v = "<sip:" + hostPortOf(listener);
-      if (l.transport == Transport::kTcp) v += ";transport=tcp";
-      v += ";lr>";
-      return v;
+    auto rr = [this](int listener) -> const std::string& {
+      return listenerText_[static_cast<size_t>(listener)].recordRoute;
     };
     rrIn = rr(in.listener);
     editor_.prependRecordRoute(rrIn);

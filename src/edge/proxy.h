@@ -120,7 +120,9 @@ class Proxy final : public transport::Receiver, public txn::ClientUser, public t
   void resolveDestinations();
   void countReply(int code);
   int listenerFor(const txn::Peer& peer) const;
-  std::string hostPortOf(int listener) const;
+  const std::string& hostPortOf(int listener) const;
+  void describeListeners();
+  bool isOurHostPort(std::string_view host, uint16_t port) const;
   // The server transaction key of msg for method, valid until the next call.
   std::string_view serverKey(std::string_view method, const sip::Message& msg);
   bool viaIsOurs(const sip::Via& via) const;
@@ -135,8 +137,15 @@ class Proxy final : public transport::Receiver, public txn::ClientUser, public t
   TimerId probeTimer_ = 0;
   std::vector<dispatcher::Ping> pings_;
   std::string pingFrom_;
-  int probeMarker_ = 0;                      // its address marks client transactions that are pings
-  std::vector<txn::Peer> destinationPeers_;  // per DestIndex; transport kUdp + invalid if bad
+  int probeMarker_ = 0;  // its address marks client transactions that are pings
+  std::vector<txn::Peer> destinationPeers_;
+  struct ListenerText {
+    std::string host;         // as compared with Via and URI hosts, no brackets
+    std::string hostPort;     // as written in our Via: "127.0.0.1:5060", "[::1]:5060"
+    std::string recordRoute;  // "<sip:127.0.0.1:5060;transport=tcp;lr>"
+  };
+  std::vector<ListenerText>
+      listenerText_;  // per listener  // per DestIndex; transport kUdp + invalid if bad
   std::vector<std::unique_ptr<Stage>> stages_;
   std::unordered_map<ProxyContext*, std::unique_ptr<ProxyContext>> contexts_;
   std::vector<ProxyContext*> deadContexts_;
@@ -149,6 +158,7 @@ class Proxy final : public transport::Receiver, public txn::ClientUser, public t
   std::string out_;
   std::string key_;
   std::string serverKey_;
+  std::string viaScratch_;
   std::string hashValue_;
   std::vector<dispatcher::DestIndex> picks_;
   const sip::Message* currentResponse_ = nullptr;
