@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/ctl_cmd.h"
+#include "cli/pjsip_cmd.h"
 #include "core/event_loop.h"
 #include "core/log.h"
 #include "edge/config.h"
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
       "reloads the dispatcher list.");
 
   tandem::cli::addCtlCommands(app);
+  addPjsipCommands(app);
 
   CLI11_PARSE(app, argc, argv);
   if (edge->parsed()) return runEdge(edgeConfig, checkOnly);

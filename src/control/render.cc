@@ -105,7 +105,23 @@ void renderTable(std::string& out, const Json& rows, size_t indent) {
   for (const auto& line : cells) emit(line);
 }
 
+// Kamailio wraps each row in a one-key object ({"DEST": {...}}): show the rows themselves.
+bool isWrappedRows(const Json& rows) {
+  if (rows.empty() || !rows.front().is_object() || rows.front().size() != 1) return false;
+  const std::string& key = rows.front().begin().key();
+  return std::all_of(rows.begin(), rows.end(), [&key](const Json& row) {
+    return row.is_object() && row.size() == 1 && row.begin().key() == key &&
+           row.begin().value().is_object() && !row.begin().value().empty();
+  });
+}
+
 void renderRows(std::string& out, const Json& rows, size_t indent) {
+  if (isWrappedRows(rows)) {
+    Json inner = Json::array();
+    for (const Json& row : rows) inner.push_back(row.begin().value());
+    renderRows(out, inner, indent);
+    return;
+  }
   bool blocks = std::any_of(rows.begin(), rows.end(), [](const Json& row) {
     return std::any_of(row.begin(), row.end(), [](const Json& m) { return holdsTable(m); });
   });

@@ -134,3 +134,20 @@ TEST(Render, KamailioDispatcherListShape) {
 
 }  // namespace
 }  // namespace tandem::control
+
+namespace tandem::control {
+namespace {
+
+TEST(RenderText, UnwrapsKamailioStyleRowWrappers) {
+  auto v = nlohmann::ordered_json::parse(
+      R"({"TARGETS": [{"DEST": {"URI": "sip:a", "FLAGS": "AP"}},
+                       {"DEST": {"URI": "sip:bb", "FLAGS": "IP"}}]})");
+  EXPECT_EQ(renderText(v),
+            "TARGETS:\n"
+            "  URI     FLAGS\n"
+            "  sip:a   AP\n"
+            "  sip:bb  IP\n");
+}
+
+}  // namespace
+}  // namespace tandem::control
