@@ -2,6 +2,7 @@
 #   make build   release build in build/ (binary: build/tandem)
 #   make run     build, then start the edge with two SIPp backends (deploy/demo)
 #   make test    ASan+UBSan build in build-asan/, then every unit and integration test
+#                (a throwaway PostgreSQL is started for the store tests)
 #   make unit    unit tests only (release build)
 #   make fuzz    libFuzzer targets under clang+ASan, each run FUZZ_SECONDS (default 600)
 #   make bench   microbenchmarks (release build)
@@ -22,8 +23,9 @@ run: build
 test:
 	cmake -S . -B build-asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTANDEM_SANITIZE=ON -DTANDEM_BENCH=OFF
 	cmake --build build-asan -j $(JOBS)
+	# tests/store/pg.sh starts a throwaway PostgreSQL (as the postgres user) for the store tests.
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --test-dir build-asan --output-on-failure -j $(JOBS)
+	  tests/store/pg.sh run -- ctest --test-dir build-asan --output-on-failure -j $(JOBS)
 
 unit: build
 	ctest --test-dir build -L unit --output-on-failure -j $(JOBS)

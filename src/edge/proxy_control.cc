@@ -221,12 +221,16 @@ void Proxy::writeMetrics(control::PromWriter& w) const {
     }
     w.gauge("tandem_dispatcher_active_calls", "Confirmed calls in progress on the destination", l,
             info.activeCalls);
-    w.gauge("tandem_dispatcher_latency_avg_ms", "Mean OPTIONS round trip", l, info.latency.avg);
-    w.gauge("tandem_dispatcher_latency_std_ms", "Standard deviation of the OPTIONS round trip", l,
-            info.latency.stdev);
-    w.gauge("tandem_dispatcher_latency_est_ms", "Estimated OPTIONS round trip (moving average)", l,
-            info.latency.est);
-    w.gauge("tandem_dispatcher_latency_max_ms", "Largest OPTIONS round trip", l, info.latency.max);
+    // Prometheus wants base units: seconds.
+    w.gauge("tandem_dispatcher_latency_avg_seconds", "Mean OPTIONS round trip", l,
+            info.latency.avg / 1000.0);
+    w.gauge("tandem_dispatcher_latency_stddev_seconds",
+            "Standard deviation of the OPTIONS round trip", l, info.latency.stdev / 1000.0);
+    w.gauge("tandem_dispatcher_latency_estimate_seconds",
+            "Estimated OPTIONS round trip (moving average, what algorithm 13 uses)", l,
+            info.latency.est / 1000.0);
+    w.gauge("tandem_dispatcher_latency_max_seconds", "Largest OPTIONS round trip", l,
+            info.latency.max / 1000.0);
     w.counter("tandem_dispatcher_ping_timeouts_total", "Pings left unanswered", l,
               info.latency.timeouts);
     w.counter("tandem_dispatcher_pings_total", "Pings sent", l, info.probe.sent);

@@ -502,14 +502,28 @@ def toml_str(s: str) -> str:
     return json.dumps(s)  # a JSON string of printable ASCII is a TOML basic string
 
 
+def toml_keys(keys: dict) -> str:
+    """key = value lines (bool, number or string values)."""
+    def val(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        return str(v) if isinstance(v, (int, float)) else toml_str(str(v))
+    return "".join("%s = %s\n" % (k, val(v)) for k, v in keys.items())
+
+
 class EdgeBase:
     """What the tests need from an edge: addresses, start (until it answers OPTIONS), stop."""
 
     def __init__(self, ctx: Ctx, host: str = "127.0.0.1", udp: bool = True, tcp: bool = False,
                  backends: list[str] = (), domains: list[str] = (), trusted: list[str] | None = None,
                  record_route: bool = True, algorithm: int = 4, t1: int = 500, t2: int = 4000,
-                 fr_timer: int = 2000, fr_inv_timer: int = 30000):
+                 fr_timer: int = 2000, fr_inv_timer: int = 30000, dispatcher: dict | None = None,
+                 sections: dict | None = None):
         self.ctx, self.host = ctx, host
+        # tandem only: more [dispatcher] keys (ping_interval, ...), and more sections
+        # ({"control": {"listen": ...}, "dialog": {...}}), written as TOML values
+        self.dispatcher_keys = dict(dispatcher or {})
+        self.sections = {k: dict(v) for k, v in (sections or {}).items()}
         self.port = free_port(host)
         self.udp, self.tcp = udp, tcp
         self.backends = list(backends)
@@ -586,8 +600,11 @@ class TandemEdge(EdgeBase):
             + "record_route = %s\n" % ("true" if self.record_route else "false")
             + "\n[dispatcher]\nlist_file = %s\nset = 1\nalgorithm = %d\n"
             % (toml_str(str(self.ds_list)), self.algorithm)
+            + toml_keys(self.dispatcher_keys)
             + "\n[timers]\nt1 = %d\nt2 = %d\nfr_timer = %d\nfr_inv_timer = %d\n"
-            % (t["t1"], t["t2"], t["fr_timer"], t["fr_inv_timer"]))
+            % (t["t1"], t["t2"], t["fr_timer"], t["fr_inv_timer"])
+            + "".join("\n[%s]\n%s" % (name, toml_keys(keys))
+                      for name, keys in self.sections.items()))
         self.proc = Proc(self.ctx, "edge", [self.ctx.args.tandem, "edge", "-c", str(cfg)])
         self.wait_ready()
         self.wait_tcp()
