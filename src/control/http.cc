@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "core/text.h"
+
 namespace tandem::control {
 
 namespace {
@@ -36,16 +38,6 @@ bool isTokenChar(char c) {
 
 bool isToken(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), isTokenChar);
-}
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
 }
 
 std::string_view trim(std::string_view s) {

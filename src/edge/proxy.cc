@@ -5,6 +5,7 @@
 #include <random>
 
 #include "core/log.h"
+#include "core/text.h"
 #include "edge/hash_expr.h"
 #include "sip/sanity.h"
 
@@ -44,17 +45,6 @@ void appendHex(std::string& out, uint64_t v) {
     v >>= 4;
   } while (v != 0);
   while (n > 0) out.push_back(buf[--n]);
-}
-
-bool equalsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 std::string_view stripBrackets(std::string_view host) {
@@ -315,7 +305,7 @@ bool Proxy::isLocalUri(const sip::Uri& uri) const {
   uint16_t port = uri.hasPort ? uri.port : (uri.scheme == sip::UriScheme::kSips ? 5061 : 5060);
   if (isOurHostPort(host, port)) return true;
   for (const auto& d : config_.domains) {
-    if (equalsNoCase(host, d)) return true;
+    if (equalsIgnoreCase(host, d)) return true;
   }
   return false;
 }
@@ -330,7 +320,7 @@ bool Proxy::peerForUri(const sip::Uri& uri, txn::Peer* peer) const {
   peer->address = *addr;
   peer->connection = 0;
   peer->transport = Transport::kUdp;
-  if (auto t = uri.param("transport"); t && equalsNoCase(*t, "tcp")) {
+  if (auto t = uri.param("transport"); t && equalsIgnoreCase(*t, "tcp")) {
     peer->transport = Transport::kTcp;
   }
   return true;
@@ -555,8 +545,8 @@ bool Proxy::isOurHostPort(std::string_view host, uint16_t port) const {
   host = stripBrackets(host);
   for (size_t i = 0; i < listenerText_.size(); ++i) {
     if (transport_->listeners()[i].address.port() != port) continue;
-    if (equalsNoCase(host, listenerText_[i].host)) return true;
-    if (!config_.advertise.empty() && equalsNoCase(host, config_.advertise)) return true;
+    if (equalsIgnoreCase(host, listenerText_[i].host)) return true;
+    if (!config_.advertise.empty() && equalsIgnoreCase(host, config_.advertise)) return true;
   }
   return false;
 }
@@ -584,7 +574,7 @@ void Proxy::buildForward(const sip::Message& msg, const transport::Inbound& in,
       upstreamVia.assign(via->text);
       if (fillRport) {
         for (const auto& p : via->params) {
-          if (equalsNoCase(p.name, "rport")) {
+          if (equalsIgnoreCase(p.name, "rport")) {
             size_t at = static_cast<size_t>(p.name.data() + p.name.size() - via->text.data());
             upstreamVia.insert(at, "=" + std::to_string(in.source.port()));
             break;
@@ -895,7 +885,7 @@ void Proxy::forwardResponseStateless(const sip::Message& msg) {
     ++counters_.droppedBroadcast;
     return;
   }
-  Transport tr = equalsNoCase(next.transport, "TCP") ? Transport::kTcp : Transport::kUdp;
+  Transport tr = equalsIgnoreCase(next.transport, "TCP") ? Transport::kTcp : Transport::kUdp;
   editor_.reset(msg);
   editor_.removeTopVia();
   out_.clear();
