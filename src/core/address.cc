@@ -7,6 +7,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "core/hash.h"
+
 namespace tandem {
 
 std::string_view transportName(Transport t) { return t == Transport::kUdp ? "udp" : "tcp"; }
@@ -165,19 +167,17 @@ bool SocketAddress::operator==(const SocketAddress& o) const {
 
 size_t SocketAddress::hash() const {
   // FNV-1a over the address bytes and port: stable and cheap.
-  uint64_t h = 1469598103934665603ull;
-  auto mix = [&h](const void* p, size_t n) {
-    auto* b = static_cast<const unsigned char*>(p);
-    for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+  auto bytes = [](const void* p, size_t n) {
+    return std::string_view(static_cast<const char*>(p), n);
   };
+  uint64_t h = kFnv1aOffset;
   if (storage_.ss_family == AF_INET) {
-    mix(&reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr, 4);
+    h = fnv1a64(bytes(&reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr, 4), h);
   } else if (storage_.ss_family == AF_INET6) {
-    mix(&reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr, 16);
+    h = fnv1a64(bytes(&reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr, 16), h);
   }
   uint16_t p = port();
-  mix(&p, sizeof(p));
-  return h;
+  return fnv1a64(bytes(&p, sizeof(p)), h);
 }
 
 Result<Cidr> Cidr::parse(std::string_view text) {

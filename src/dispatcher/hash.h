@@ -5,17 +5,12 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/hash.h"
+
 namespace tandem::dispatcher {
 
 // FNV-1a, 64-bit. Fast on short keys (Call-IDs, URIs) and defined by its published constants.
-constexpr uint64_t fnv1a64(std::string_view data) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (char c : data) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
+using tandem::fnv1a64;
 
 // 64-bit finaliser (the SplitMix64 constants): FNV's low-quality high bits and the XOR of two
 // hashes would otherwise bias which destination wins a rendezvous.

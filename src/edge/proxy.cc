@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "core/hash.h"
 #include "core/log.h"
 #include "core/text.h"
 #include "edge/hash_expr.h"
@@ -30,13 +31,6 @@ struct Proxy::ProxyContext {
 
 namespace {
 
-uint64_t fnv1a(std::string_view a, std::string_view b = {}) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : a) h = (h ^ c) * 1099511628211ull;
-  for (unsigned char c : b) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
-
 void appendHex(std::string& out, uint64_t v) {
   char buf[17];
   int n = 0;
@@ -45,6 +39,14 @@ void appendHex(std::string& out, uint64_t v) {
     v >>= 4;
   } while (v != 0);
   while (n > 0) out.push_back(buf[--n]);
+}
+
+// The To tag of the edge's own final answers: derived from Call-ID and From tag, so every
+// retransmitted request gets the same tag.
+std::string localTag(const sip::Message& req) {
+  std::string tag = "tdm";
+  appendHex(tag, fnv1a64(req.from() ? req.from()->tag() : "", fnv1a64(req.callId())));
+  return tag;
 }
 
 std::string_view stripBrackets(std::string_view host) {
@@ -489,10 +491,7 @@ void Proxy::replyStateless(const sip::Message& req, const transport::Inbound& in
   std::span<const sip::HeaderLine> headers;
   if (!headerName.empty()) headers = std::span<const sip::HeaderLine>(&extra, 1);
   std::string tag;
-  if (code > 100) {
-    tag = "tdm";
-    appendHex(tag, fnv1a(req.callId(), req.from() ? req.from()->tag() : ""));
-  }
+  if (code > 100) tag = localTag(req);
   if (!sip::buildResponse(req, code, reason, tag, headers, out_)) return;
   countReply(code);
   txn::Peer peer = upstreamPeer(req, in);
@@ -624,7 +623,7 @@ void Proxy::forwardStateless(const sip::Message& msg, const transport::Inbound& 
   // A branch derived from the incoming one: a retransmitted ACK gets the same branch.
   const sip::Via* via = msg.topVia();
   std::string branch = "z9hG4bKtdmS";
-  appendHex(branch, fnv1a(via ? via->branch : "", msg.callId()));
+  appendHex(branch, fnv1a64(msg.callId(), fnv1a64(via ? via->branch : "")));
   out_.clear();
   buildForward(msg, in, target, branch, ctx.localRoutes, false, out_);
   transport_->send(target.peer.transport, target.peer.address, out_, target.peer.connection);
@@ -686,9 +685,7 @@ bool Proxy::startBranch(ProxyContext& p) {
 void Proxy::replyFromContext(ProxyContext& p, int code, std::string_view reason) {
   if (p.server == nullptr || p.finished) return;
   out_.clear();
-  std::string tag = "tdm";
-  appendHex(tag, fnv1a(p.msg.callId(), p.msg.from() ? p.msg.from()->tag() : ""));
-  if (!sip::buildResponse(p.msg, code, reason, tag, {}, out_)) return;
+  if (!sip::buildResponse(p.msg, code, reason, localTag(p.msg), {}, out_)) return;
   p.finished = code >= 200;
   countReply(code);
   p.server->respond(code, out_);

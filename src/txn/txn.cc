@@ -1,6 +1,8 @@
 // Transaction state machines of RFC 3261 §17 with RFC 6026's Accepted states.
 #include "txn/txn.h"
 
+#include "core/hash.h"
+
 namespace tandem::txn {
 
 namespace {
@@ -235,9 +237,7 @@ void ClientTransaction::terminate() {
 // ---------------------------------------------------------------- layer
 
 size_t TransactionLayer::Hash::operator()(std::string_view s) const {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return static_cast<size_t>(h);
+  return static_cast<size_t>(fnv1a64(s));
 }
 
 TransactionLayer::TransactionLayer(EventLoop& loop, transport::TransportLayer& transport,
