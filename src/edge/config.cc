@@ -2,10 +2,13 @@
 #include "edge/config.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "core/config.h"
 #include "dispatcher/dispatcher.h"
 #include "edge/hash_expr.h"
+#include "sip/digest.h"
+#include "store/store.h"
 
 namespace tandem::edge {
 
@@ -15,8 +18,111 @@ const std::vector<std::string>& defaultPipeline() {
   return stages;
 }
 
+const std::vector<std::string>& storePipeline() {
+  static const std::vector<std::string> stages = {
+      "sanity", "maxfwd",   "options", "auth",        "registrar", "in_dialog",
+      "did",    "location", "trunk",   "relay_check", "tenant",    "dispatcher"};
+  return stages;
+}
+
+bool stageNeedsStore(std::string_view name) {
+  return name == "auth" || name == "registrar" || name == "did" || name == "location" ||
+         name == "trunk" || name == "tenant";
+}
+
+static void readStore(ConfigReader& r, EdgeConfig& c) {
+  ConfigSection s = r.section("store");
+  c.store.url = s.getString("url", "");
+  if (!c.store.url.empty()) {
+    auto url = store::parseStoreUrl(c.store.url);
+    if (!url) {
+      s.error("url", url.message());
+    } else if (url->kind == store::StoreUrl::Kind::kPostgres && !s.has("journal")) {
+      s.error("journal",
+              "is required with a PostgreSQL store (a local file that keeps bindings written "
+              "while the database is unreachable)");
+    } else if (url->kind == store::StoreUrl::Kind::kSqlite && url->path != ":memory:") {
+      c.store.journal = url->path + ".tandem-journal";
+    }
+  }
+  c.store.journal = s.getString("journal", c.store.journal);
+  c.store.pollIntervalMs =
+      static_cast<uint32_t>(s.getInt("poll_interval", c.store.pollIntervalMs, 10, 3'600'000));
+  c.store.serverId = static_cast<uint32_t>(s.getInt("server_id", c.store.serverId, 0, 1'000'000));
+}
+
+static void readAuth(ConfigReader& r, EdgeConfig& c) {
+  ConfigSection s = r.section("auth");
+  auto& a = c.auth;
+  a.realm = s.getString("realm", "");
+  a.secret = s.getString("secret", "");
+  if (!a.secret.empty() && a.secret.size() < 16) {
+    s.error("secret", "must be at least 16 characters (it keys every nonce)");
+  }
+  a.nonceLifetimeS = static_cast<uint32_t>(s.getInt("nonce_lifetime", a.nonceLifetimeS, 5, 86400));
+  a.algorithms = s.getStringList("algorithms", a.algorithms);
+  for (size_t i = 0; i < a.algorithms.size(); ++i) {
+    if (!sip::digest::parseAlgorithm(a.algorithms[i])) {
+      s.errorAt("algorithms", i, "unknown algorithm \"" + a.algorithms[i] + "\" (MD5, SHA-256)");
+    }
+  }
+  if (a.algorithms.empty()) s.error("algorithms", "at least one algorithm is needed");
+  a.methods = s.getStringList("methods", a.methods);
+  for (size_t i = 0; i < a.methods.size(); ++i) {
+    std::string& m = a.methods[i];
+    for (char& ch : m) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (m == "ACK" || m == "CANCEL") {
+      s.errorAt("methods", i, m + " cannot be challenged (RFC 3261 §22.1)");
+    }
+  }
+  a.allowNoQop = s.getBool("allow_no_qop", a.allowNoQop);
+}
+
+static void readRegistrar(ConfigReader& r, EdgeConfig& c) {
+  ConfigSection s = r.section("registrar");
+  auto& g = c.registrar;
+  auto seconds = [&s](std::string_view key, uint32_t def) {
+    return static_cast<uint32_t>(s.getInt(key, def, 1, 10 * 365 * 86400));
+  };
+  g.minExpires = seconds("min_expires", g.minExpires);
+  g.maxExpires = seconds("max_expires", g.maxExpires);
+  g.defaultExpires = seconds("default_expires", g.defaultExpires);
+  g.maxContacts = static_cast<uint32_t>(s.getInt("max_contacts", g.maxContacts, 0, 10000));
+  std::string overflow = s.getString("overflow", "reject");
+  if (overflow == "replace_oldest") {
+    g.replaceOldest = true;
+  } else if (overflow != "reject") {
+    s.error("overflow", "must be \"reject\" or \"replace_oldest\"");
+  }
+  if (g.maxExpires < g.minExpires) s.error("max_expires", "must not be smaller than min_expires");
+  if (g.defaultExpires < g.minExpires || g.defaultExpires > g.maxExpires) {
+    s.error("default_expires", "must lie between min_expires and max_expires");
+  }
+}
+
+static void readPipeline(ConfigReader& r, EdgeConfig& c, bool hasPipeline) {
+  const bool haveStore = !c.store.url.empty();
+  if (!hasPipeline) {
+    c.pipeline = haveStore ? storePipeline() : defaultPipeline();
+    return;
+  }
+  ConfigSection s = r.section("edge");
+  const auto& known = storePipeline();
+  for (size_t i = 0; i < c.pipeline.size(); ++i) {
+    if (std::find(known.begin(), known.end(), c.pipeline[i]) == known.end()) {
+      std::string names;
+      for (const auto& k : known) names += (names.empty() ? "" : ", ") + k;
+      s.errorAt("pipeline", i, "unknown stage \"" + c.pipeline[i] + "\" (known: " + names + ")");
+    } else if (!haveStore && stageNeedsStore(c.pipeline[i])) {
+      s.errorAt("pipeline", i, "stage \"" + c.pipeline[i] + "\" needs a database: set store.url");
+    }
+  }
+}
+
 static Result<EdgeConfig> read(ConfigReader& r) {
   EdgeConfig c;
+  bool hasPipeline = false;
+  readStore(r, c);
   {
     ConfigSection s = r.section("edge");
     auto listen = s.getStringList("listen", {"udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"});
@@ -49,20 +155,15 @@ static Result<EdgeConfig> read(ConfigReader& r) {
       c.trusted.push_back(*cidr);
     }
     c.recordRoute = s.getBool("record_route", true);
-    c.pipeline = s.getStringList("pipeline", defaultPipeline());
-    const auto& known = defaultPipeline();
-    for (size_t i = 0; i < c.pipeline.size(); ++i) {
-      if (std::find(known.begin(), known.end(), c.pipeline[i]) == known.end()) {
-        std::string names;
-        for (const auto& k : known) names += (names.empty() ? "" : ", ") + k;
-        s.errorAt("pipeline", i, "unknown stage \"" + c.pipeline[i] + "\" (known: " + names + ")");
-      }
-    }
+    hasPipeline = s.has("pipeline");
+    c.pipeline = s.getStringList("pipeline", {});
   }
   {
     ConfigSection s = r.section("dispatcher");
     c.dispatcher.listFile = s.getString("list_file", "");
-    if (c.dispatcher.listFile.empty()) s.error("list_file", "is required");
+    if (c.dispatcher.listFile.empty() && c.store.url.empty()) {
+      s.error("list_file", "is required without a store (sets come from the dispatcher table)");
+    }
     c.dispatcher.set = static_cast<int>(s.getInt("set", 1, 1, 1'000'000));
     c.dispatcher.algorithm = static_cast<int>(s.getInt("algorithm", 4, 0, 13));
     c.dispatcher.failoverLimit = static_cast<int>(s.getInt("failover_limit", 0, 0, 1000));
@@ -143,6 +244,13 @@ static Result<EdgeConfig> read(ConfigReader& r) {
                            "\" (trace, debug, info, warn, error, critical, off)");
     }
   }
+  readAuth(r, c);
+  readRegistrar(r, c);
+  {
+    ConfigSection s = r.section("routing");
+    c.routing.didNotFound = s.getBool("did_not_found", c.routing.didNotFound);
+  }
+  readPipeline(r, c, hasPipeline);
   r.rejectUnknown();
   if (Status st = r.status(); !st) return st;
   return c;

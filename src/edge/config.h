@@ -42,6 +42,39 @@ struct EdgeConfig {
     std::string listen;  // "127.0.0.1:7060"; empty = no control endpoint
   } control;
 
+  // The database (docs/store.md). Without a url the edge keeps no state beyond its process and
+  // the auth, registrar and routing stages are unavailable.
+  struct Store {
+    std::string url;                 // sqlite:///path, postgresql://...; "" = no store
+    std::string journal;             // local journal of bindings written while the database is down
+    uint32_t pollIntervalMs = 1000;  // how often cached tables are checked for changes
+    uint32_t serverId = 0;           // written into location.server_id
+  } store;
+
+  // Digest authentication (docs/edge.md#authentication).
+  struct Auth {
+    std::string realm;   // "" = the domain of the request (To for REGISTER, From otherwise)
+    std::string secret;  // nonce key shared by every edge; "" = random per start
+    uint32_t nonceLifetimeS = 300;
+    std::vector<std::string> algorithms{"SHA-256", "MD5"};   // offered, in this order
+    std::vector<std::string> methods{"REGISTER", "INVITE"};  // initial requests that need auth
+    bool allowNoQop = true;  // accept RFC 2069 answers without qop (no replay protection)
+  } auth;
+
+  // Registrar and location service (RFC 3261 §10).
+  struct Registrar {
+    uint32_t minExpires = 60;
+    uint32_t maxExpires = 3600;
+    uint32_t defaultExpires = 3600;
+    uint32_t maxContacts = 0;    // per AoR; 0 = unlimited
+    bool replaceOldest = false;  // max_contacts reached: drop the oldest instead of 403
+  } registrar;
+
+  // Database-driven routing: DID, tenant and trunk stages.
+  struct Routing {
+    bool didNotFound = false;  // answer 404 "DID Not Found" for unknown numbers from outside
+  } routing;
+
   txn::Timers timers;
 
   struct Dialog {
@@ -57,8 +90,12 @@ struct EdgeConfig {
   } limits;
 };
 
-// The stage names the pipeline accepts, in their default order.
+// The stage names the pipeline accepts, in their default order without a store.
 const std::vector<std::string>& defaultPipeline();
+// The default order when a store is configured: adds auth, registrar and routing stages.
+const std::vector<std::string>& storePipeline();
+// Stages that need a store.
+bool stageNeedsStore(std::string_view name);
 
 // Reads and validates a config file. Relative list_file paths are taken relative to the
 // config file's folder. Errors: one line per problem, "FILE:LINE: key: message".

@@ -37,7 +37,9 @@ TEST(EdgeConfig, BadListenAddressNamesLineAndIndex) {
 TEST(EdgeConfig, MissingListFileIsAnError) {
   auto c = parseConfig("[edge]\nlisten = [\"udp:127.0.0.1:5060\"]\n", "edge.toml");
   ASSERT_FALSE(c);
-  EXPECT_EQ(c.message(), "edge.toml: dispatcher.list_file: is required");
+  EXPECT_EQ(c.message(),
+            "edge.toml: dispatcher.list_file: is required without a store (sets come from the "
+            "dispatcher table)");
 }
 
 TEST(EdgeConfig, UnknownStageIsAnError) {
@@ -48,7 +50,8 @@ TEST(EdgeConfig, UnknownStageIsAnError) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.message(),
             "e.toml:2: edge.pipeline[1]: unknown stage \"magic\" (known: sanity, maxfwd, "
-            "options, in_dialog, relay_check, dispatcher)");
+            "options, auth, registrar, in_dialog, did, location, trunk, relay_check, tenant, "
+            "dispatcher)");
 }
 
 TEST(EdgeConfig, TimerOutOfRange) {
@@ -70,6 +73,49 @@ TEST(EdgeConfig, WildcardListenNeedsAdvertise) {
   EXPECT_EQ(c.message(),
             "e.toml:2: edge.listen: a wildcard listen address needs edge.advertise (the address "
             "peers reach)");
+}
+
+TEST(EdgeConfig, StoreSwitchesToTheStorePipeline) {
+  auto c = parseConfig(
+      "[edge]\nlisten = [\"udp:127.0.0.1:5060\"]\n[store]\nurl = \"sqlite:///var/lib/t.db\"\n",
+      "e.toml");
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->pipeline, storePipeline());
+  EXPECT_EQ(c->store.journal, "/var/lib/t.db.tandem-journal");
+  EXPECT_TRUE(c->dispatcher.listFile.empty());  // sets come from the store
+  EXPECT_EQ(c->registrar.minExpires, 60u);
+  EXPECT_EQ(c->auth.algorithms, (std::vector<std::string>{"SHA-256", "MD5"}));
+}
+
+TEST(EdgeConfig, StoreStagesNeedAStore) {
+  auto c = parseConfig(
+      "[edge]\npipeline = [\"sanity\", \"registrar\"]\n[dispatcher]\nlist_file = \"x\"\n",
+      "e.toml");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.message(),
+            "e.toml:2: edge.pipeline[1]: stage \"registrar\" needs a database: set store.url");
+}
+
+TEST(EdgeConfig, PostgresNeedsAJournal) {
+  auto c =
+      parseConfig(std::string(kMinimal) + "[store]\nurl = \"postgresql://db/tandem\"\n", "e.toml");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.message(),
+            "e.toml:5: store.journal: is required with a PostgreSQL store (a local file that keeps "
+            "bindings written while the database is unreachable)");
+}
+
+TEST(EdgeConfig, AuthAndRegistrarValuesAreChecked) {
+  auto c = parseConfig(std::string(kMinimal) +
+                           "[auth]\nalgorithms = [\"MD5-sess\"]\nmethods = [\"ack\"]\n"
+                           "[registrar]\nmin_expires = 600\nmax_expires = 300\n",
+                       "e.toml");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.message(),
+            "e.toml:6: auth.algorithms[0]: unknown algorithm \"MD5-sess\" (MD5, SHA-256)\n"
+            "e.toml:7: auth.methods[0]: ACK cannot be challenged (RFC 3261 §22.1)\n"
+            "e.toml:10: registrar.max_expires: must not be smaller than min_expires\n"
+            "e.toml:8: registrar.default_expires: must lie between min_expires and max_expires");
 }
 
 }  // namespace

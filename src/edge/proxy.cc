@@ -2,6 +2,7 @@
 // RFC 3581 rport/received, and stateless forwarding of 2xx ACKs and stray responses.
 #include "edge/proxy.h"
 
+#include <ctime>
 #include <random>
 
 #include "core/hash.h"
@@ -27,9 +28,21 @@ struct Proxy::ProxyContext {
   bool finished = false;  // a final response went upstream
   int bestCode = 0;
   std::string bestResponse;  // a failed branch's final response, if the next branch stays silent
+  // Rewrites by the routing stages, applied to every branch.
+  std::string ruri;
+  std::vector<std::pair<std::string, std::string>> forwardHeaders;
+  bool consumeCredentials = false;
+  // A reply held until its writes are durable (registrar).
+  int deferredCode = 0;
+  std::string deferredReason;
+  std::vector<std::pair<std::string, std::string>> deferredHeaders;
+  size_t writesPending = 0;
+  bool writeFailed = false;
 };
 
 namespace {
+
+int64_t unixNow() { return static_cast<int64_t>(std::time(nullptr)); }
 
 void appendHex(std::string& out, uint64_t v) {
   char buf[17];
@@ -100,6 +113,9 @@ Proxy::Proxy(EventLoop& loop, const EdgeConfig& config)
 
 Proxy::~Proxy() {
   loop_.timers().cancel(probeTimer_);
+  loop_.timers().cancel(expiryTimer_);
+  // The worker first: no completion may reach a context after this.
+  store_.reset();
   // Transactions refer to contexts: drop the transactions first.
   txn_.reset();
   dialogs_.reset();
@@ -111,6 +127,9 @@ Status Proxy::start() {
     if (Status s = transport_->listen(l); !s) return s;
   }
   describeListeners();
+  if (!config_.store.url.empty()) {
+    if (Status s = openStore(); !s) return s;
+  }
   if (Status s = reloadDispatcher(); !s) return s;
   const auto& d = config_.dispatcher;
   dispatcher::ProbeConfig probe;
@@ -200,21 +219,27 @@ Status Proxy::reloadDispatcher() {
 }
 
 Result<dispatcher::ReloadReport> Proxy::reloadDispatcherReport() {
-  auto list = dispatcher::loadListFile(config_.dispatcher.listFile);
+  const bool fromStore = config_.dispatcher.listFile.empty();
+  const std::string source =
+      fromStore ? "the store's dispatcher table" : config_.dispatcher.listFile;
+  Result<std::vector<dispatcher::Destination>> list =
+      fromStore ? destinationsFromStore() : dispatcher::loadListFile(config_.dispatcher.listFile);
   if (!list) return list.status();
   // Every destination must be reachable before anything changes: a bad line keeps the old list.
   for (const auto& dest : *list) {
     txn::Peer peer;
     auto uri = sip::parseUri(dest.uri);
     if (!uri || !peerForUri(*uri, &peer)) {
-      return Status::error(config_.dispatcher.listFile + ":" + std::to_string(dest.line) +
-                           ": destination \"" + dest.uri +
-                           "\" needs a sip: URI with a numeric address");
+      return Status::error(source + ":" + std::to_string(dest.line) + ": destination \"" +
+                           dest.uri + "\" needs a sip: URI with a numeric address");
     }
   }
   bool hasSet = false;
   for (const auto& dest : *list) hasSet = hasSet || dest.setId == configuredSet();
-  if (!hasSet) {
+  if (fromStore && !hasSet) {
+    // Sets in a database are provisioned at run time: start without the default set.
+    spdlog::warn("dispatcher: no destination in set {} in {} yet", config_.dispatcher.set, source);
+  } else if (!hasSet) {
     return Status::error(config_.dispatcher.listFile + ": no destination in set " +
                          std::to_string(config_.dispatcher.set) + " (dispatcher.set)");
   }
@@ -226,7 +251,7 @@ Result<dispatcher::ReloadReport> Proxy::reloadDispatcherReport() {
     report = dispatcher_->reload(*list);
   }
   resolveDestinations();
-  spdlog::info("dispatcher: {} from {}", report.summary(), config_.dispatcher.listFile);
+  spdlog::info("dispatcher: {} from {}", report.summary(), source);
   return report;
 }
 
@@ -244,7 +269,7 @@ std::vector<std::pair<std::string_view, uint64_t>> Proxy::stats() const {
   const auto& c = counters_;
   const auto& t = transport_->stats();
   const auto& x = txn_->counters();
-  return {
+  std::vector<std::pair<std::string_view, uint64_t>> out = {
       {"rx", t.rxMessages},
       {"tx", t.txMessages},
       {"requests", c.requestsIn},
@@ -279,6 +304,36 @@ std::vector<std::pair<std::string_view, uint64_t>> Proxy::stats() const {
       {"recv_syscalls", t.recvSyscalls},
       {"send_syscalls", t.sendSyscalls},
   };
+  if (store_) {
+    const auto w = store_->worker().counters();
+    const std::pair<std::string_view, uint64_t> more[] = {
+        {"auth_challenges", c.authChallenges},
+        {"auth_ok", c.authOk},
+        {"auth_failed", c.authFailed},
+        {"auth_stale", c.authStale},
+        {"registrations", c.registrations},
+        {"register_rejected", c.registerRejected},
+        {"contacts", locations_->bindingCount()},
+        {"aors", locations_->aorCount()},
+        {"durable_writes", c.durableWrites},
+        {"durable_journaled", c.durableJournaled},
+        {"durable_failed", c.durableFailed},
+        {"location_hits", c.locationHits},
+        {"did_hits", c.didHits},
+        {"did_misses", c.didMisses},
+        {"tenant_routed", c.tenantRouted},
+        {"trunk_routed", c.trunkRouted},
+        {"store_queued", w.queued},
+        {"store_written", w.written},
+        {"store_retried", w.retried},
+        {"store_journaled", w.journaled},
+        {"store_replayed", w.replayed},
+        {"store_outages", w.outages},
+        {"store_depth", w.depth},
+    };
+    out.insert(out.end(), std::begin(more), std::end(more));
+  }
+  return out;
 }
 
 std::string Proxy::statsLine() const {
@@ -329,6 +384,10 @@ bool Proxy::peerForUri(const sip::Uri& uri, txn::Peer* peer) const {
 }
 
 bool Proxy::dispatch(RequestContext& ctx) {
+  return dispatch(ctx, static_cast<uint32_t>(config_.dispatcher.set));
+}
+
+bool Proxy::dispatch(RequestContext& ctx, uint32_t setId) {
   const auto& m = ctx.msg;
   if (config_.dispatcher.algorithm == 7) {
     evalHashExpression(config_.dispatcher.hashExpression, m, ctx.in, hashValue_);
@@ -340,16 +399,176 @@ bool Proxy::dispatch(RequestContext& ctx) {
                               .authUser = {},
                               .hashValue = hashValue_};
   Status s =
-      dispatcher_->select(static_cast<uint32_t>(config_.dispatcher.set),
-                          static_cast<dispatcher::Algorithm>(config_.dispatcher.algorithm), keys,
-                          static_cast<size_t>(config_.dispatcher.failoverLimit), picks_);
+      dispatcher_->select(setId, static_cast<dispatcher::Algorithm>(config_.dispatcher.algorithm),
+                          keys, static_cast<size_t>(config_.dispatcher.failoverLimit), picks_);
   if (!s || picks_.empty()) return false;
   ctx.targets.clear();
   for (dispatcher::DestId i : picks_) {
     if (!destinationPeers_[i].address.valid()) continue;
-    ctx.targets.push_back(Target{destinationPeers_[i], static_cast<int>(i)});
+    ctx.targets.push_back(Target{destinationPeers_[i], static_cast<int>(i), {}, {}});
   }
   return !ctx.targets.empty();
+}
+
+bool Proxy::isMediaNode(const SocketAddress& source) const {
+  for (const auto& peer : destinationPeers_) {
+    // Address and port, as Kamailio's ds_is_from_list matches by default: several nodes (and
+    // phones behind the same NAT) may share an IP address.
+    if (peer.address.valid() && peer.address == source) return true;
+  }
+  return false;
+}
+
+uint64_t Proxy::random() {
+  // splitmix64: fast, good enough for spreading calls by weight.
+  uint64_t z = (rng_ += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// ---------------------------------------------------------------- store
+
+Result<std::vector<dispatcher::Destination>> Proxy::destinationsFromStore() {
+  std::vector<dispatcher::Destination> list;
+  const store::Snapshot& snap = store_->snapshot();
+  if (!snap.dispatchers) return list;
+  for (const auto& row : snap.dispatchers->rows()) {
+    dispatcher::Destination d;
+    d.setId = static_cast<uint32_t>(row.setid);
+    d.uri = row.destination;
+    d.flags = static_cast<uint32_t>(row.flags);
+    d.priority = static_cast<int32_t>(row.priority);
+    d.line = static_cast<uint32_t>(row.id);  // errors name the row id
+    auto attrs = dispatcher::parseAttrs(row.attrs);
+    if (!attrs) {
+      return Status::error("dispatcher row " + std::to_string(row.id) + ": " + attrs.message());
+    }
+    d.attrs = std::move(*attrs);
+    d.state = dispatcher::stateFromFlags(d.flags);
+    d.health = dispatcher::healthFromFlags(d.flags);
+    d.probeFlag = (d.flags & dispatcher::kFlagProbing) != 0;
+    list.push_back(std::move(d));
+  }
+  return list;
+}
+
+Status Proxy::openStore() {
+  auto link = StoreLink::open(loop_, config_.store);
+  if (!link) return link.status();
+  store_ = std::move(*link);
+  rng_ ^= std::random_device{}();
+  registrar::RegistrarOptions opts;
+  opts.minExpires = config_.registrar.minExpires;
+  opts.maxExpires = config_.registrar.maxExpires;
+  opts.defaultExpires = config_.registrar.defaultExpires;
+  opts.maxContacts = config_.registrar.maxContacts;
+  opts.overflow = config_.registrar.replaceOldest ? registrar::Overflow::kReplaceOldest
+                                                  : registrar::Overflow::kReject;
+  opts.serverId = config_.store.serverId;
+  locations_ = std::make_unique<registrar::LocationTable>();
+  registrar_ = std::make_unique<registrar::Registrar>(*locations_, opts);
+  auto loaded = locations_->load(store_->takeLocations());
+  if (!store_->locationsLoaded()) {
+    // The database is out of reach: what the journal knew is loaded; the rest follows.
+    store_->loadLocationsLater(2000, [this](std::vector<store::Location> rows) {
+      locations_->load(rows);
+      locations_->expire(unixNow());
+    });
+  }
+  locations_->expire(unixNow());
+  spdlog::info("store {}: {} subscribers, {} bindings ({} skipped)", store_->description(),
+               store_->snapshot().subscribers ? store_->snapshot().subscribers->size() : 0,
+               locations_->bindingCount(), loaded.skipped);
+  store_->setOnChange([this](store::TableSet changed) { onStoreChange(changed); });
+  // Expired bindings leave the database too (Kamailio's usrloc timer does the same).
+  store_->worker().every(60'000, [](store::Store& db) {
+    auto n = db.deleteExpiredLocations(unixNow());
+    return n ? Status::ok() : n.status();
+  });
+  scheduleExpiry();
+  return Status::ok();
+}
+
+void Proxy::onStoreChange(uint32_t changed) {
+  if ((changed & store::tableBit(store::Table::kDispatcher)) != 0 &&
+      config_.dispatcher.listFile.empty() && dispatcher_) {
+    auto r = reloadDispatcherReport();
+    if (!r) spdlog::warn("dispatcher: reload from the store failed: {}", r.message());
+  }
+}
+
+void Proxy::scheduleExpiry() {
+  expiryTimer_ = loop_.timers().schedule(
+      1000,
+      TimerTask{[](void* self, uint64_t) { static_cast<Proxy*>(self)->onExpiryTimer(); }, this, 0});
+}
+
+void Proxy::onExpiryTimer() {
+  // A slice of the table per second keeps a million bindings from stalling the loop.
+  locations_->expireSome(unixNow(), 65536);
+  scheduleExpiry();
+}
+
+void Proxy::noteAuthFailure(const SocketAddress& source) {
+  if (authFailures_.size() >= kMaxAuthFailureSources) authFailures_.clear();
+  ++authFailures_[source.hostString()];
+}
+
+bool Proxy::hasBindings(std::string_view user, std::string_view domain) const {
+  return locations_ && !locations_->lookup(user, domain, unixNow()).empty();
+}
+
+void Proxy::replyWhenDurable(const sip::Message& msg, const transport::Inbound& in,
+                             RequestContext& ctx) {
+  // A server transaction absorbs retransmissions while the write is on its way to disk.
+  txn::ServerTransaction* server = txn_->createServer(
+      std::string(serverKey(msg.methodToken(), msg)), false, upstreamPeer(msg, in));
+  auto owned = std::make_unique<ProxyContext>();
+  ProxyContext& p = *owned;
+  p.request.assign(msg.buffer());
+  p.msg.parse(p.request);
+  p.in = in;
+  p.in.data = {};
+  p.server = server;
+  p.deferredCode = ctx.replyCode;
+  p.deferredReason.assign(ctx.replyReason);
+  if (!ctx.replyHeaderName.empty()) {
+    p.deferredHeaders.emplace_back(ctx.replyHeaderName, ctx.replyHeaderValue);
+  }
+  for (auto& h : ctx.replyHeaders) p.deferredHeaders.push_back(std::move(h));
+  server->user = &p;
+  ProxyContext* ptr = &p;
+  contexts_.emplace(ptr, std::move(owned));
+  p.writesPending = ctx.durableWrites.size();
+  for (auto& op : ctx.durableWrites) {
+    Status st = store_->worker().submit(
+        std::move(op), store::Durability::kJournal, &store_->completions(),
+        [this, ptr](const store::WriteDone& done) { onWriteDone(ptr, done); });
+    if (!st) onWriteDone(ptr, store::WriteDone{st, false});
+  }
+}
+
+void Proxy::onWriteDone(ProxyContext* p, const store::WriteDone& done) {
+  if (contexts_.find(p) == contexts_.end() || p->writesPending == 0) return;
+  if (done.status) {
+    ++counters_.durableWrites;
+    if (done.journaled) ++counters_.durableJournaled;
+  } else {
+    ++counters_.durableFailed;
+    p->writeFailed = true;
+    spdlog::warn("registrar: binding of {} not stored: {}", p->msg.callId(), done.status.message());
+  }
+  if (--p->writesPending > 0) return;
+  ++counters_.localReplies;
+  if (p->writeFailed) {
+    // The binding is not durable, so it must not be acknowledged: the phone retries.
+    replyFromContext(*p, 500, "Server Internal Error");
+    return;
+  }
+  replyHeaders_.clear();
+  for (const auto& [name, value] : p->deferredHeaders) replyHeaders_.push_back({name, value});
+  replyFromContext(*p, p->deferredCode, p->deferredReason, replyHeaders_);
 }
 
 // ---------------------------------------------------------------- receiving
@@ -462,9 +681,22 @@ void Proxy::onRequest(const sip::Message& msg, const transport::Inbound& in) {
   switch (v) {
     case Verdict::kReply:
       if (method == sip::Method::kAck) return;  // an ACK is never answered
+      if (!ctx.durableWrites.empty()) {
+        replyWhenDurable(msg, in, ctx);
+        return;
+      }
       ++counters_.localReplies;
-      replyStateless(msg, in, ctx.replyCode, ctx.replyReason, ctx.replyHeaderName,
-                     ctx.replyHeaderValue);
+      if (ctx.replyHeaders.empty()) {
+        replyStateless(msg, in, ctx.replyCode, ctx.replyReason, ctx.replyHeaderName,
+                       ctx.replyHeaderValue);
+      } else {
+        replyHeaders_.clear();
+        if (!ctx.replyHeaderName.empty()) {
+          replyHeaders_.push_back({ctx.replyHeaderName, ctx.replyHeaderValue});
+        }
+        for (const auto& [name, value] : ctx.replyHeaders) replyHeaders_.push_back({name, value});
+        replyStatelessWith(msg, in, ctx.replyCode, ctx.replyReason, replyHeaders_);
+      }
       return;
     case Verdict::kForward:
       if (method == sip::Method::kAck) {
@@ -486,10 +718,15 @@ void Proxy::onRequest(const sip::Message& msg, const transport::Inbound& in) {
 void Proxy::replyStateless(const sip::Message& req, const transport::Inbound& in, int code,
                            std::string_view reason, std::string_view headerName,
                            std::string_view headerValue) {
-  out_.clear();
   sip::HeaderLine extra{headerName, headerValue};
   std::span<const sip::HeaderLine> headers;
   if (!headerName.empty()) headers = std::span<const sip::HeaderLine>(&extra, 1);
+  replyStatelessWith(req, in, code, reason, headers);
+}
+
+void Proxy::replyStatelessWith(const sip::Message& req, const transport::Inbound& in, int code,
+                               std::string_view reason, std::span<const sip::HeaderLine> headers) {
+  out_.clear();
   std::string tag;
   if (code > 100) tag = localTag(req);
   if (!sip::buildResponse(req, code, reason, tag, headers, out_)) return;
@@ -532,8 +769,15 @@ void Proxy::describeListeners() {
     t.recordRoute = "<sip:" + t.hostPort;
     if (l.transport == Transport::kTcp) t.recordRoute += ";transport=tcp";
     t.recordRoute += ";lr>";
+    t.socket = std::string(l.transport == Transport::kTcp ? "tcp:" : "udp:") + t.hostPort;
     listenerText_.push_back(std::move(t));
   }
+}
+
+const std::string& Proxy::socketText(int listener) const {
+  static const std::string none;
+  if (listener < 0 || static_cast<size_t>(listener) >= listenerText_.size()) return none;
+  return listenerText_[static_cast<size_t>(listener)].socket;
 }
 
 const std::string& Proxy::hostPortOf(int listener) const {
@@ -556,7 +800,7 @@ bool Proxy::viaIsOurs(const sip::Via& via) const {
 
 void Proxy::buildForward(const sip::Message& msg, const transport::Inbound& in,
                          const Target& target, std::string_view branch, size_t routesToRemove,
-                         bool recordRoute, std::string& out) {
+                         bool recordRoute, std::string& out, const ProxyContext* extras) {
   int outListener = listenerFor(target.peer);
   const Transport outTransport = target.peer.transport;
   editor_.reset(msg);
@@ -597,6 +841,16 @@ void Proxy::buildForward(const sip::Message& msg, const transport::Inbound& in,
   auto mf = msg.maxForwards();
   editor_.setMaxForwards(mf ? (*mf > 0 ? *mf - 1 : 0) : 70);
   for (size_t i = 0; i < routesToRemove; ++i) editor_.removeTopRoute();
+  if (!target.ruri.empty()) {
+    editor_.setRequestUri(target.ruri);
+  } else if (extras != nullptr && !extras->ruri.empty()) {
+    editor_.setRequestUri(extras->ruri);
+  }
+  if (!target.route.empty()) editor_.addHeader("Route", target.route);
+  if (extras != nullptr) {
+    for (const auto& [name, value] : extras->forwardHeaders) editor_.addHeader(name, value);
+    if (extras->consumeCredentials) editor_.removeHeader("Proxy-Authorization");
+  }
 
   std::string_view rrIn, rrOut;
   if (recordRoute) {
@@ -645,6 +899,9 @@ void Proxy::forwardStateful(const sip::Message& msg, const transport::Inbound& i
   p.targets = std::move(ctx.targets);
   p.routesToRemove = ctx.localRoutes;
   p.recordRoute = ctx.recordRoute;
+  p.ruri = std::move(ctx.ruri);
+  p.forwardHeaders = std::move(ctx.forwardHeaders);
+  p.consumeCredentials = ctx.consumeCredentials;
   server->user = &p;
   contexts_.emplace(&p, std::move(owned));
   if (invite) {
@@ -664,7 +921,7 @@ bool Proxy::startBranch(ProxyContext& p) {
     if (listenerFor(t.peer) < 0) continue;
     std::string branch = newBranch();
     std::string request;
-    buildForward(p.msg, p.in, t, branch, p.routesToRemove, p.recordRoute, request);
+    buildForward(p.msg, p.in, t, branch, p.routesToRemove, p.recordRoute, request, &p);
     std::string key(p.msg.methodToken());
     key.push_back(' ');
     key.append(branch);
@@ -682,10 +939,11 @@ bool Proxy::startBranch(ProxyContext& p) {
   return false;
 }
 
-void Proxy::replyFromContext(ProxyContext& p, int code, std::string_view reason) {
+void Proxy::replyFromContext(ProxyContext& p, int code, std::string_view reason,
+                             std::span<const sip::HeaderLine> headers) {
   if (p.server == nullptr || p.finished) return;
   out_.clear();
-  if (!sip::buildResponse(p.msg, code, reason, localTag(p.msg), {}, out_)) return;
+  if (!sip::buildResponse(p.msg, code, reason, localTag(p.msg), headers, out_)) return;
   p.finished = code >= 200;
   countReply(code);
   p.server->respond(code, out_);

@@ -14,6 +14,8 @@
 #include "edge/config.h"
 #include "edge/dialogs.h"
 #include "edge/stages.h"
+#include "edge/store_link.h"
+#include "registrar/registrar.h"
 #include "sip/message.h"
 #include "sip/serializer.h"
 #include "transport/transport.h"
@@ -45,6 +47,23 @@ struct EdgeCounters {
   uint64_t cancelsReceived = 0;
   uint64_t noDestination = 0;
   uint64_t pingsSent = 0;
+  // Routing stages.
+  uint64_t didHits = 0;
+  uint64_t didMisses = 0;
+  uint64_t tenantRouted = 0;
+  uint64_t trunkRouted = 0;
+  uint64_t locationHits = 0;  // initial requests sent to registered contacts
+  // Authentication (auth stage).
+  uint64_t authChallenges = 0;  // 401/407 sent
+  uint64_t authOk = 0;
+  uint64_t authFailed = 0;  // wrong password, unknown user, replayed or forged nonce
+  uint64_t authStale = 0;
+  // Registrar.
+  uint64_t registrations = 0;             // REGISTERs answered 200
+  uint64_t registerRejected = 0;          // REGISTERs answered 4xx by the registrar
+  uint64_t durableWrites = 0;             // binding writes acknowledged durable
+  uint64_t durableJournaled = 0;          // of those, kept in the local journal (database down)
+  uint64_t durableFailed = 0;             // writes that could not be made durable (answered 500)
   std::array<uint64_t, 5> transitions{};  // health changes by new state (dispatcher::State)
   // Requests received by method (index: sip::Method, 0 = extension methods).
   std::array<uint64_t, 16> requestsByMethod{};
@@ -86,8 +105,28 @@ class Proxy final : public transport::Receiver, public txn::ClientUser, public t
   bool isLocalUri(const sip::Uri& uri) const;
   // Resolves a SIP URI to a peer (numeric hosts only; no DNS on the packet path).
   bool peerForUri(const sip::Uri& uri, txn::Peer* peer) const;
-  // Fills ctx.targets from the dispatcher set. Returns false when no destination is usable.
+  // Fills ctx.targets from the configured dispatcher set (or setId). Returns false when no
+  // destination is usable.
   bool dispatch(RequestContext& ctx);
+  bool dispatch(RequestContext& ctx, uint32_t setId);
+  // True when source is one of the dispatcher's destinations (a media node): address and port.
+  bool isMediaNode(const SocketAddress& source) const;
+  // The database link; null without [store].
+  StoreLink* storeLink() { return store_.get(); }
+  // The registrar and its location table; null without [store].
+  registrar::Registrar* registrar() { return registrar_.get(); }
+  const registrar::LocationTable* locations() const { return locations_.get(); }
+  // True when user@domain has registered contacts.
+  bool hasBindings(std::string_view user, std::string_view domain) const;
+  // A fast pseudo-random number (trunk weights, nonce serials). Not for secrets.
+  uint64_t random();
+  // Failed authentication attempts per source IP (for an anti-flood stage and auth.failures).
+  // Bounded: the table starts over when it holds kMaxAuthFailureSources addresses.
+  static constexpr size_t kMaxAuthFailureSources = 100'000;
+  void noteAuthFailure(const SocketAddress& source);
+  const std::unordered_map<std::string, uint64_t>& authFailures() const { return authFailures_; }
+  // "udp:127.0.0.1:5060" for a listener index (Inbound::listener).
+  const std::string& socketText(int listener) const;
   EdgeCounters& counters() { return counters_; }
   const DialogTable& dialogs() const { return *dialogs_; }
 
@@ -99,6 +138,8 @@ class Proxy final : public transport::Receiver, public txn::ClientUser, public t
   void replyStateless(const sip::Message& req, const transport::Inbound& in, int code,
                       std::string_view reason, std::string_view headerName = {},
                       std::string_view headerValue = {});
+  void replyStatelessWith(const sip::Message& req, const transport::Inbound& in, int code,
+                          std::string_view reason, std::span<const sip::HeaderLine> headers);
   void handleCancel(const sip::Message& msg, const transport::Inbound& in);
   void forwardStateless(const sip::Message& msg, const transport::Inbound& in, RequestContext& ctx);
   void forwardStateful(const sip::Message& msg, const transport::Inbound& in, RequestContext& ctx);
@@ -106,13 +147,22 @@ class Proxy final : public transport::Receiver, public txn::ClientUser, public t
   void sendCancel(ProxyContext& p);
   void branchFailed(ProxyContext& p, int code, const sip::Message* response);
   void sendUpstream(ProxyContext& p, int code, const sip::Message& response);
-  void replyFromContext(ProxyContext& p, int code, std::string_view reason);
+  void replyFromContext(ProxyContext& p, int code, std::string_view reason,
+                        std::span<const sip::HeaderLine> headers = {});
   void forwardResponseStateless(const sip::Message& msg);
   // Writes our Via, Max-Forwards, Route removal and Record-Route into editor_ and serializes.
   void buildForward(const sip::Message& msg, const transport::Inbound& in, const Target& target,
                     std::string_view branch, size_t routesToRemove, bool recordRoute,
-                    std::string& out);
+                    std::string& out, const ProxyContext* extras = nullptr);
   std::string newBranch();
+  // Answers once ctx.durableWrites are durable (registrar): 500 when they cannot be made so.
+  void replyWhenDurable(const sip::Message& msg, const transport::Inbound& in, RequestContext& ctx);
+  void onWriteDone(ProxyContext* p, const store::WriteDone& done);
+  void onStoreChange(uint32_t changed);
+  Status openStore();
+  Result<std::vector<dispatcher::Destination>> destinationsFromStore();
+  void scheduleExpiry();
+  void onExpiryTimer();
   void scheduleProbe(uint64_t delayMs);
   void onProbeTimer();
   void sendPing(const dispatcher::Ping& ping);
@@ -134,6 +184,12 @@ class Proxy final : public transport::Receiver, public txn::ClientUser, public t
   std::unique_ptr<dispatcher::Dispatcher> dispatcher_;
   std::unique_ptr<DialogTable> dialogs_;
   std::unique_ptr<dispatcher::Prober> prober_;
+  std::unique_ptr<StoreLink> store_;
+  std::unique_ptr<registrar::LocationTable> locations_;
+  std::unique_ptr<registrar::Registrar> registrar_;
+  TimerId expiryTimer_ = 0;
+  std::unordered_map<std::string, uint64_t> authFailures_;
+  uint64_t rng_ = 0;
   TimerId probeTimer_ = 0;
   std::vector<dispatcher::Ping> pings_;
   std::string pingFrom_;
@@ -143,6 +199,7 @@ class Proxy final : public transport::Receiver, public txn::ClientUser, public t
     std::string host;         // as compared with Via and URI hosts, no brackets
     std::string hostPort;     // as written in our Via: "127.0.0.1:5060", "[::1]:5060"
     std::string recordRoute;  // "<sip:127.0.0.1:5060;transport=tcp;lr>"
+    std::string socket;       // "udp:127.0.0.1:5060" (location.socket)
   };
   std::vector<ListenerText>
       listenerText_;  // per listener  // per DestIndex; transport kUdp + invalid if bad
@@ -160,6 +217,7 @@ class Proxy final : public transport::Receiver, public txn::ClientUser, public t
   std::string serverKey_;
   std::string viaScratch_;
   std::string hashValue_;
+  std::vector<sip::HeaderLine> replyHeaders_;
   std::vector<dispatcher::DestIndex> picks_;
   const sip::Message* currentResponse_ = nullptr;
   uint64_t branchCounter_ = 0;

@@ -1,5 +1,7 @@
 // The edge's face on the control plane: Kamailio-named JSON-RPC methods (dispatcher.*, dlg.list,
 // stats.get), Prometheus metrics and the health check.
+#include <algorithm>
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "control/server.h"
@@ -74,6 +76,27 @@ json reloadJson(const dispatcher::Dispatcher& d, const dispatcher::ReloadReport&
 
 void Proxy::registerControl(control::ControlServer& server) {
   auto& rpc = server.rpc();
+  if (locations_) {
+    registrar::registerRpc(rpc, *locations_,
+                           [] { return static_cast<int64_t>(std::time(nullptr)); });
+    rpc.add("auth.failures",
+            "auth.failures [N] - sources with the most failed authentication attempts (top N, "
+            "default 20).",
+            [this](const json& params) -> Result<json> {
+              control::Params p(params);
+              auto n = p.integer(0, "limit", 20);
+              if (!n) return n.status();
+              std::vector<std::pair<std::string, uint64_t>> rows(authFailures_.begin(),
+                                                                 authFailures_.end());
+              std::sort(rows.begin(), rows.end(),
+                        [](const auto& a, const auto& b) { return a.second > b.second; });
+              json out = json::array();
+              for (size_t i = 0; i < rows.size() && static_cast<int64_t>(i) < *n; ++i) {
+                out.push_back({{"source", rows[i].first}, {"failures", rows[i].second}});
+              }
+              return out;
+            });
+  }
   rpc.add("dispatcher.list",
           "Destination sets: state, flags (A/I/T/D/R + P/X), priority, attrs, active calls, "
           "latency and ping counters.",

@@ -6,16 +6,21 @@
 
 namespace tandem::edge {
 
-namespace {
-
-// All Route entries (if any) name this edge: the request is addressed to us at this hop.
-bool routedToUs(const RequestContext& ctx) { return ctx.localRoutes == ctx.msg.routes().size(); }
-
 bool shouldRecordRoute(const Proxy& proxy, const RequestContext& ctx) {
   sip::Method m = ctx.msg.method();
   return proxy.config().recordRoute && !ctx.toTag &&
          (m == sip::Method::kInvite || m == sip::Method::kSubscribe || m == sip::Method::kRefer);
 }
+
+bool isInitial(const RequestContext& ctx) {
+  sip::Method m = ctx.msg.method();
+  return !ctx.toTag && m != sip::Method::kAck && m != sip::Method::kCancel;
+}
+
+namespace {
+
+// All Route entries (if any) name this edge: the request is addressed to us at this hop.
+bool routedToUs(const RequestContext& ctx) { return ctx.localRoutes == ctx.msg.routes().size(); }
 
 class SanityStage final : public Stage {
  public:
@@ -148,6 +153,12 @@ std::unique_ptr<Stage> makeStage(std::string_view name, Proxy& proxy) {
   if (name == "in_dialog") return std::make_unique<InDialogStage>(proxy);
   if (name == "relay_check") return std::make_unique<RelayCheckStage>(proxy);
   if (name == "dispatcher") return std::make_unique<DispatcherStage>(proxy);
+  if (name == "did") return makeDidStage(proxy);
+  if (name == "tenant") return makeTenantStage(proxy);
+  if (name == "trunk") return makeTrunkStage(proxy);
+  if (name == "auth") return makeAuthStage(proxy);
+  if (name == "registrar") return makeRegistrarStage(proxy);
+  if (name == "location") return makeLocationStage(proxy);
   return nullptr;
 }
 

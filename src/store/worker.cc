@@ -2,6 +2,8 @@
 // unreachable, journaling of durable writes, replay, reads and periodic tasks.
 #include "store/worker.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -120,7 +122,13 @@ void StoreWorker::start() {
   std::lock_guard lock(mu_);
   if (started_ || stopping_) return;
   started_ = true;
+  // The thread is born with every signal blocked: SIGTERM and SIGHUP belong to the event loop's
+  // signalfd, and a thread that left them unblocked would take them and die of the default action.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
   thread_ = std::thread([this] { threadMain(); });
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
 void StoreWorker::stop() {

@@ -1,0 +1,126 @@
+// The registrar stage (REGISTER for our domains: RFC 3261 §10.3, answered once the bindings are
+// durable) and the location stage (initial requests to a registered AoR go to its contacts).
+#include <ctime>
+
+#include "edge/proxy.h"
+#include "edge/stages.h"
+#include "registrar/registrar.h"
+
+namespace tandem::edge {
+
+namespace {
+
+std::string_view domainOf(const sip::Uri& uri) {
+  std::string_view h = uri.host;
+  if (h.size() >= 2 && h.front() == '[') h = h.substr(1, h.size() - 2);
+  return h;
+}
+
+int64_t unixNow() { return static_cast<int64_t>(std::time(nullptr)); }
+
+class RegistrarStage final : public Stage {
+ public:
+  explicit RegistrarStage(Proxy& proxy) : proxy_(proxy) {
+    for (const auto& s : proxy.config().pipeline) authInPipeline_ = authInPipeline_ || s == "auth";
+  }
+  std::string_view name() const override { return "registrar"; }
+  Verdict process(RequestContext& ctx) override {
+    if (ctx.msg.method() != sip::Method::kRegister || !ctx.ruriIsLocal) return Verdict::kContinue;
+    const sip::NameAddr* to = ctx.msg.to();
+    if (to == nullptr || !to->uri.isSip() || !proxy_.isLocalUri(to->uri)) {
+      ++proxy_.counters().registerRejected;
+      return ctx.reply(403, "Domain Not Served");
+    }
+    // Whoever authenticated may only register their own AoR (Kamailio's check_to).
+    if (authInPipeline_ && !ctx.authUser.empty() && ctx.authUser != to->uri.user) {
+      ++proxy_.counters().registerRejected;
+      return ctx.reply(403, "Forbidden auth ID");
+    }
+    registrar::RegisterContext rc;
+    rc.source = ctx.in.source;
+    rc.transport = ctx.in.transport;
+    rc.localSocket = proxy_.socketText(ctx.in.listener);
+    rc.nowS = unixNow();
+    outcome_ = proxy_.registrar()->handle(ctx.msg, rc);
+    for (auto& h : outcome_.headers) {
+      ctx.replyHeaders.emplace_back(std::move(h.name), std::move(h.value));
+    }
+    ctx.durableWrites = std::move(outcome_.writes);
+    if (outcome_.ok()) {
+      ++proxy_.counters().registrations;
+    } else {
+      ++proxy_.counters().registerRejected;
+    }
+    return ctx.reply(outcome_.status, outcome_.reason);
+  }
+
+ private:
+  Proxy& proxy_;
+  bool authInPipeline_ = false;
+  registrar::RegisterOutcome outcome_;  // its reason outlives the reply
+};
+
+class LocationStage final : public Stage {
+ public:
+  explicit LocationStage(Proxy& proxy) : proxy_(proxy) {}
+  std::string_view name() const override { return "location"; }
+  Verdict process(RequestContext& ctx) override {
+    if (!isInitial(ctx) || !ctx.ruriIsLocal || ctx.msg.method() == sip::Method::kRegister) {
+      return Verdict::kContinue;
+    }
+    const sip::Uri& ruri = ctx.requestUri();
+    if (ruri.user.empty()) return Verdict::kContinue;
+    registrar::Bindings bindings = proxy_.locations()->lookup(ruri.user, domainOf(ruri), unixNow());
+    if (bindings.empty()) return Verdict::kContinue;
+    ctx.targets.clear();
+    // Serial forking in q order: the best device first, the next one when it fails.
+    for (registrar::BindingRef b : bindings) {
+      Target t;
+      t.ruri.assign(b.contact());
+      // The next hop: the first Path entry (RFC 3327), else where the REGISTER came from
+      // (NAT), else the Contact itself.
+      std::string hop;
+      if (!b.path().empty()) {
+        t.route.assign(b.path());
+        hop = firstUriOf(b.path());
+      } else if (!b.received().empty()) {
+        hop.assign(b.received());
+      } else {
+        hop = t.ruri;
+      }
+      auto uri = sip::parseUri(hop);
+      if (!uri || !proxy_.peerForUri(*uri, &t.peer)) continue;
+      ctx.targets.push_back(std::move(t));
+    }
+    if (ctx.targets.empty()) return ctx.reply(480, "Temporarily Unavailable");
+    ++proxy_.counters().locationHits;
+    ctx.recordRoute = shouldRecordRoute(proxy_, ctx);
+    return Verdict::kForward;
+  }
+
+ private:
+  // "<sip:a;lr>, <sip:b;lr>" → "sip:a;lr".
+  static std::string firstUriOf(std::string_view path) {
+    size_t lt = path.find('<');
+    if (lt == std::string_view::npos) {
+      size_t comma = path.find(',');
+      return std::string(path.substr(0, comma));
+    }
+    size_t gt = path.find('>', lt);
+    if (gt == std::string_view::npos) return {};
+    return std::string(path.substr(lt + 1, gt - lt - 1));
+  }
+
+  Proxy& proxy_;
+};
+
+}  // namespace
+
+std::unique_ptr<Stage> makeRegistrarStage(Proxy& proxy) {
+  return std::make_unique<RegistrarStage>(proxy);
+}
+std::unique_ptr<Stage> makeLocationStage(Proxy& proxy) {
+  return std::make_unique<LocationStage>(proxy);
+}
+
+}  // namespace tandem::edge
