@@ -6,6 +6,7 @@
 
 #include "cli/ctl_cmd.h"
 #include "cli/pjsip_cmd.h"
+#include "cli/provision_cmd.h"
 #include "core/event_loop.h"
 #include "core/log.h"
 #include "edge/config.h"
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
 
   tandem::cli::addCtlCommands(app);
   addPjsipCommands(app);
+  tandem::cli::addProvisioningCommands(app);
 
   CLI11_PARSE(app, argc, argv);
   if (edge->parsed()) return runEdge(edgeConfig, checkOnly);

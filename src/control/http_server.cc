@@ -1,5 +1,5 @@
 // The control endpoint's HTTP server: one Connection per accepted socket, level-triggered epoll,
-// one timer per connection for idle, slow-request and lingering-close deadlines.
+// one timer per connection for idle, slow-request, awaited-answer and lingering-close deadlines.
 #include "control/http_server.h"
 
 #include <netinet/tcp.h>
@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <memory>
 
 #include "core/log.h"
 
@@ -69,6 +70,15 @@ class HttpServer::Connection final : public EventHandler {
       return;
     }
     ++server_.stats_.timeouts;
+    if (awaiting_) {
+      // The handler never answered: tell the client, and make a late answer a no-op (the
+      // connection closes, so it cannot be mistaken for the answer to a later request).
+      awaiting_ = false;
+      queue(serializeResponse(HttpResponse::text(503, "no answer in time\n"), pendingHead_, true));
+      closeAfterFlush_ = true;
+      if (!finish()) server_.destroy(id_);  // `this` is gone
+      return;
+    }
     if (lingering_ || peerClosed_ || closeAfterFlush_ || !parser_.started()) {
       server_.destroy(id_);  // `this` is gone
       return;
@@ -78,6 +88,23 @@ class HttpServer::Connection final : public EventHandler {
         serializeResponse(HttpResponse::text(408, "request not received in time\n"), false, true));
     closeAfterFlush_ = true;
     if (!finish()) server_.destroy(id_);
+  }
+
+  // The answer to request number seq, now or later (see HttpServer::deliver). May destroy the
+  // connection when called from outside the handler: the caller must not touch it after.
+  void answer(uint64_t seq, const HttpResponse& response) {
+    if (!awaiting_ || seq != seq_) {
+      ++server_.stats_.droppedReplies;  // a second answer, or one after the 503
+      return;
+    }
+    awaiting_ = false;
+    bool close = pendingClose_ || peerClosed_;
+    queue(serializeResponse(response, pendingHead_, close));
+    if (close) closeAfterFlush_ = true;
+    if (inHandler_) return;  // process() carries on once the handler returns
+    armTimer();
+    process();                            // requests pipelined behind this one
+    if (!finish()) server_.destroy(id_);  // `this` is gone
   }
 
  private:
@@ -115,9 +142,10 @@ class HttpServer::Connection final : public EventHandler {
     return true;
   }
 
-  // Answers every complete request in the input, stopping at backpressure or a closing response.
+  // Answers every complete request in the input, stopping at backpressure, a closing response or
+  // an answer that is awaited.
   void process() {
-    while (!closeAfterFlush_ && out_.size() - outOff_ < kMaxPendingOutput) {
+    while (!awaiting_ && !closeAfterFlush_ && out_.size() - outOff_ < kMaxPendingOutput) {
       bool wasStarted = parser_.started();
       auto state = parser_.parse(std::string_view(in_).substr(inOff_));
       if (!wasStarted && parser_.started()) armTimer();  // the slow-request clock starts now
@@ -138,13 +166,13 @@ class HttpServer::Connection final : public EventHandler {
       }
       HttpRequest& request = parser_.request();
       ++server_.stats_.requests;
-      HttpResponse response = call(request);
-      bool close = !request.keepAlive || peerClosed_;
-      queue(serializeResponse(response, request.method == "HEAD", close));
+      pendingHead_ = request.method == "HEAD";
+      pendingClose_ = !request.keepAlive;
+      awaiting_ = true;
+      call(request, ++seq_);  // answered already, or awaiting_ stays set
       inOff_ += parser_.consumed();
       parser_.reset();
       sentContinue_ = false;
-      if (close) closeAfterFlush_ = true;
       if (inOff_ == in_.size()) {
         in_.clear();
         inOff_ = 0;
@@ -152,17 +180,27 @@ class HttpServer::Connection final : public EventHandler {
         in_.erase(0, inOff_);
         inOff_ = 0;
       }
-      armTimer();  // idle clock, or the next pipelined request's clock
+      armTimer();  // idle clock, the next pipelined request's clock, or the answer's deadline
     }
   }
 
-  HttpResponse call(const HttpRequest& request) {
+  void call(const HttpRequest& request, uint64_t seq) {
+    // The respond callback may outlive this connection and the server: it finds both by id
+    // through a token that expires with the server.
+    std::weak_ptr<int> alive = server_.alive_;
+    HttpServer* server = &server_;
+    uint64_t id = id_;
+    inHandler_ = true;
     try {
-      return server_.handler_(request);
+      server_.handler_(request, [alive, server, id, seq](const HttpResponse& response) {
+        if (alive.expired()) return;
+        server->deliver(id, seq, response);
+      });
     } catch (const std::exception& e) {
       spdlog::error("control: handler for {} {} threw: {}", request.method, request.path, e.what());
-      return HttpResponse::text(500, "internal error\n");
+      if (awaiting_ && seq == seq_) answer(seq, HttpResponse::text(500, "internal error\n"));
     }
+    inHandler_ = false;
   }
 
   void queue(std::string_view data) {
@@ -193,7 +231,9 @@ class HttpServer::Connection final : public EventHandler {
   bool finish() {
     if (!flush()) return false;
     bool drained = outOff_ == out_.size();
-    if (drained && peerClosed_) return false;  // nothing more can arrive and all is answered
+    // Nothing more can arrive and all is answered. A client that half-closed after its request
+    // still gets an awaited answer.
+    if (drained && peerClosed_ && !awaiting_) return false;
     if (drained && closeAfterFlush_ && !lingering_) {
       // Half-close and drain what the client still sends, so the response is not lost to a
       // reset; the linger timer bounds it.
@@ -205,9 +245,14 @@ class HttpServer::Connection final : public EventHandler {
     }
     uint32_t want = 0;
     if (!drained) want |= EPOLLOUT;
-    // Stop reading while output backs up (a client that pipelines but does not read) or once
-    // the peer has finished sending.
-    if (!peerClosed_ && (lingering_ || out_.size() - outOff_ < kMaxPendingOutput)) want |= EPOLLIN;
+    // Stop reading while output backs up (a client that pipelines but does not read), while
+    // more than a whole request waits behind an awaited answer, or once the peer has finished
+    // sending.
+    const HttpLimits& l = server_.limits_;
+    bool inputFull = awaiting_ && in_.size() - inOff_ >= l.maxHeaderBytes + l.maxBodyBytes;
+    if (!peerClosed_ && !inputFull && (lingering_ || out_.size() - outOff_ < kMaxPendingOutput)) {
+      want |= EPOLLIN;
+    }
     if (want != events_) {
       events_ = want;
       if (!server_.loop_.modify(fd_, events_, this)) return false;
@@ -218,9 +263,9 @@ class HttpServer::Connection final : public EventHandler {
   void armTimer() {
     const HttpLimits& l = server_.limits_;
     uint64_t now = server_.loop_.nowMs();
-    uint32_t delay = lingering_          ? kLingerMs
-                     : parser_.started() ? l.requestTimeoutMs
-                                         : l.idleTimeoutMs;
+    uint32_t delay = lingering_                        ? kLingerMs
+                     : parser_.started() && !awaiting_ ? l.requestTimeoutMs
+                                                       : l.idleTimeoutMs;
     deadlineMs_ = now + delay;
     server_.loop_.timers().cancel(timer_);
     timer_ = server_.loop_.timers().schedule(delay, {&HttpServer::onTimer, &server_, id_});
@@ -239,11 +284,16 @@ class HttpServer::Connection final : public EventHandler {
   bool closeAfterFlush_ = false;
   bool lingering_ = false;
   bool sentContinue_ = false;
+  bool awaiting_ = false;   // the handler has the current request and has not answered yet
+  bool inHandler_ = false;  // inside the handler call: an answer only queues
+  bool pendingHead_ = false;
+  bool pendingClose_ = false;
+  uint64_t seq_ = 0;  // number of the last request handed to the handler
   TimerId timer_ = 0;
   uint64_t deadlineMs_ = 0;
 };
 
-HttpServer::HttpServer(EventLoop& loop, const HttpLimits& limits, HttpHandler handler)
+HttpServer::HttpServer(EventLoop& loop, const HttpLimits& limits, AsyncHttpHandler handler)
     : loop_(loop), limits_(limits), handler_(std::move(handler)) {}
 
 HttpServer::~HttpServer() {
@@ -254,6 +304,16 @@ HttpServer::~HttpServer() {
 Result<std::unique_ptr<HttpServer>> HttpServer::start(EventLoop& loop, const SocketAddress& address,
                                                       const HttpLimits& limits,
                                                       HttpHandler handler) {
+  // An exception from handler escapes the wrapper before respond ran: answered with 500.
+  return startAsync(loop, address, limits,
+                    [handler = std::move(handler)](
+                        const HttpRequest& r, const HttpRespond& respond) { respond(handler(r)); });
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::startAsync(EventLoop& loop,
+                                                           const SocketAddress& address,
+                                                           const HttpLimits& limits,
+                                                           AsyncHttpHandler handler) {
   if (!address.valid()) return Result<std::unique_ptr<HttpServer>>::error("no listen address");
   int fd =
       ::socket(address.isV6() ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -306,6 +366,15 @@ void HttpServer::accept() {
 }
 
 void HttpServer::destroy(uint64_t id) { connections_.erase(id); }
+
+void HttpServer::deliver(uint64_t id, uint64_t seq, const HttpResponse& response) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) {
+    ++stats_.droppedReplies;
+    return;
+  }
+  it->second->answer(seq, response);
+}
 
 void HttpServer::onTimer(void* ctx, uint64_t id) {
   auto* server = static_cast<HttpServer*>(ctx);

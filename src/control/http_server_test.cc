@@ -1,5 +1,5 @@
 // HttpServer over real loopback sockets, the loop driven from the test with runOnce and time
-// from a ManualClock: keep-alive, pipelining, limits, timeouts, closing rules.
+// from a ManualClock: keep-alive, pipelining, limits, timeouts, closing rules, deferred answers.
 #include "control/http_server.h"
 
 #include <gtest/gtest.h>
@@ -27,6 +27,26 @@ class HttpServerTest : public ::testing::Test {
     ASSERT_TRUE(s) << s.message();
     server_ = std::move(*s);
   }
+
+  // Requests to /later* are held until the test calls respond_; others answer at once.
+  void startAsync(HttpLimits limits = {}) {
+    auto addr = SocketAddress::parse("127.0.0.1:0");
+    ASSERT_TRUE(addr);
+    auto s = HttpServer::startAsync(
+        loop_, *addr, limits, [this](const HttpRequest& r, HttpRespond respond) {
+          ++handled_;
+          std::string text = r.method + " " + r.path + " [" + r.body + "]\n";
+          if (r.path.starts_with("/later")) {
+            held_.push_back({std::move(text), std::move(respond)});
+            if (r.path == "/later-throw") throw std::runtime_error("x");
+            return;
+          }
+          respond(HttpResponse::text(200, text));
+        });
+    ASSERT_TRUE(s) << s.message();
+    server_ = std::move(*s);
+  }
+  void respond(size_t i) { held_.at(i).respond(HttpResponse::text(200, held_.at(i).text)); }
 
   int connectClient() {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -116,6 +136,11 @@ class HttpServerTest : public ::testing::Test {
   std::unique_ptr<HttpServer> server_;
   int handled_ = 0;
   std::vector<int> fds_;
+  struct Held {
+    std::string text;
+    HttpRespond respond;
+  };
+  std::vector<Held> held_;
 };
 
 TEST_F(HttpServerTest, PortZeroBindsARealPort) {
@@ -333,6 +358,125 @@ TEST_F(HttpServerTest, ClientDisconnectFreesTheConnection) {
   close(fd);
   for (int i = 0; i < 50 && server_->connectionCount() > 0; ++i) loop_.runOnce(5);
   EXPECT_EQ(server_->connectionCount(), 0u);
+}
+
+// ---------------------------------------------------------------- deferred answers
+
+TEST_F(HttpServerTest, DeferredAnswerIsSentWhenTheHandlerResponds) {
+  startAsync();
+  int fd = track(connectClient());
+  sendAll(fd, "GET /later HTTP/1.1\r\n\r\n");
+  settle();
+  ASSERT_EQ(held_.size(), 1u);
+  EXPECT_EQ(drain(fd), "");
+  respond(0);
+  EXPECT_EQ(pump(fd, 1),
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 14\r\n"
+            "\r\nGET /later []\n");
+  sendAll(fd, "GET /now HTTP/1.1\r\n\r\n");
+  EXPECT_NE(pump(fd, 1).find("GET /now []"), std::string::npos);
+  EXPECT_EQ(server_->connectionCount(), 1u);
+}
+
+TEST_F(HttpServerTest, PipelinedRequestWaitsBehindADeferredAnswer) {
+  startAsync();
+  int fd = track(connectClient());
+  sendAll(fd, "GET /later HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
+  settle();
+  EXPECT_EQ(handled_, 1);  // /b is not read until /later is answered
+  EXPECT_EQ(drain(fd), "");
+  respond(0);
+  std::string got = pump(fd, 2);
+  size_t a = got.find("GET /later []");
+  size_t b = got.find("GET /b []");
+  ASSERT_NE(a, std::string::npos) << got;
+  ASSERT_NE(b, std::string::npos) << got;
+  EXPECT_LT(a, b);
+}
+
+TEST_F(HttpServerTest, HalfClosedClientGetsItsDeferredAnswer) {
+  startAsync();
+  int fd = track(connectClient());
+  sendAll(fd, "GET /later HTTP/1.1\r\n\r\n");
+  ::shutdown(fd, SHUT_WR);
+  settle();
+  EXPECT_EQ(server_->connectionCount(), 1u);
+  respond(0);
+  bool eof = false;
+  std::string got = pump(fd, 1, &eof);
+  EXPECT_TRUE(eof);
+  EXPECT_NE(got.find("GET /later []"), std::string::npos);
+  EXPECT_EQ(server_->connectionCount(), 0u);
+}
+
+TEST_F(HttpServerTest, DeferredAnswerToAResetConnectionIsDropped) {
+  startAsync();
+  int fd = connectClient();
+  sendAll(fd, "GET /later HTTP/1.1\r\n\r\n");
+  settle();
+  ASSERT_EQ(held_.size(), 1u);
+  linger hard{1, 0};  // close with RST: the server sees the connection fail
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
+  close(fd);
+  for (int i = 0; i < 50 && server_->connectionCount() > 0; ++i) loop_.runOnce(5);
+  ASSERT_EQ(server_->connectionCount(), 0u);
+  respond(0);
+  EXPECT_EQ(server_->stats().droppedReplies, 1u);
+}
+
+TEST_F(HttpServerTest, DeferredAnswerAfterTheServerIsGoneIsDropped) {
+  startAsync();
+  int fd = track(connectClient());
+  sendAll(fd, "GET /later HTTP/1.1\r\n\r\n");
+  settle();
+  ASSERT_EQ(held_.size(), 1u);
+  server_.reset();
+  respond(0);  // must not touch the freed server
+  EXPECT_TRUE(pumpUntilClosed(fd));
+}
+
+TEST_F(HttpServerTest, SecondAnswerIsDropped) {
+  startAsync();
+  int fd = track(connectClient());
+  sendAll(fd, "GET /later HTTP/1.1\r\n\r\n");
+  settle();
+  respond(0);
+  respond(0);
+  std::string got = pump(fd, 1);
+  settle();
+  got += drain(fd);
+  EXPECT_EQ(completeResponses(got), 1u);
+  EXPECT_EQ(server_->stats().droppedReplies, 1u);
+}
+
+TEST_F(HttpServerTest, UnansweredRequestGets503AfterTheIdleTimeout) {
+  HttpLimits limits;
+  limits.idleTimeoutMs = 5'000;
+  startAsync(limits);
+  int fd = track(connectClient());
+  sendAll(fd, "GET /later HTTP/1.1\r\n\r\n");
+  settle();
+  clock_.advance(4'000);
+  settle();
+  EXPECT_EQ(drain(fd), "");
+  clock_.advance(1'100);
+  bool eof = false;
+  std::string got = pump(fd, 1, &eof);
+  EXPECT_TRUE(eof);
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 503 Service Unavailable\r\n")) << got;
+  EXPECT_TRUE(got.ends_with("no answer in time\n")) << got;
+  respond(0);  // too late
+  EXPECT_EQ(server_->stats().droppedReplies, 1u);
+}
+
+TEST_F(HttpServerTest, HandlerThrowingAfterDeferringGets500) {
+  startAsync();
+  int fd = track(connectClient());
+  sendAll(fd, "GET /later-throw HTTP/1.1\r\n\r\n");
+  std::string got = pump(fd, 1);
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 500 Internal Server Error\r\n")) << got;
+  respond(0);  // the 500 was the answer
+  EXPECT_EQ(server_->stats().droppedReplies, 1u);
 }
 
 }  // namespace

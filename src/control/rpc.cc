@@ -6,6 +6,9 @@
 
 #include <charconv>
 #include <exception>
+#include <memory>
+
+#include "core/log.h"
 
 namespace tandem::control {
 
@@ -134,7 +137,11 @@ RpcRegistry::RpcRegistry() {
 }
 
 void RpcRegistry::add(std::string name, std::string help, Handler handler) {
-  methods_[std::move(name)] = Method{std::move(help), std::move(handler)};
+  methods_[std::move(name)] = Method{std::move(help), std::move(handler), nullptr};
+}
+
+void RpcRegistry::addAsync(std::string name, std::string help, AsyncHandler handler) {
+  methods_[std::move(name)] = Method{std::move(help), nullptr, std::move(handler)};
 }
 
 bool RpcRegistry::has(std::string_view name) const { return methods_.find(name) != methods_.end(); }
@@ -151,61 +158,120 @@ const std::string* RpcRegistry::help(std::string_view name) const {
   return it == methods_.end() ? nullptr : &it->second.help;
 }
 
+void RpcRegistry::handleAsync(std::string_view body, Done done) {
+  handleBody(body, std::move(done), true);
+}
+
 std::optional<std::string> RpcRegistry::handle(std::string_view body) {
+  std::optional<std::string> out;
+  // With wait=false every part answers before handleBody returns, so done has run.
+  handleBody(
+      body, [&out](std::optional<std::string> text) { out = std::move(text); }, false);
+  return out;
+}
+
+std::optional<json> RpcRegistry::handleOne(const json& request) {
+  std::optional<json> out;
+  dispatch(
+      request, [&out](std::optional<json> response) { out = std::move(response); }, false);
+  return out;
+}
+
+void RpcRegistry::handleBody(std::string_view body, Done done, bool wait) {
   json request;
   try {
     request = json::parse(body);
   } catch (const json::parse_error& e) {
     ++errors_;
-    return dumpSafe(
-        rpcError(kParseError, fmt::format("Parse error: invalid JSON at byte {}", e.byte)));
+    done(dumpSafe(
+        rpcError(kParseError, fmt::format("Parse error: invalid JSON at byte {}", e.byte))));
+    return;
   }
   if (!request.is_array()) {
-    auto response = handleOne(request);
-    if (!response) return std::nullopt;
-    return dumpSafe(*response);
+    dispatch(
+        request,
+        [done = std::move(done)](std::optional<json> response) {
+          if (!response) return done(std::nullopt);
+          done(dumpSafe(*response));
+        },
+        wait);
+    return;
   }
   if (request.empty()) {
     ++errors_;
-    return dumpSafe(rpcError(kInvalidRequest, "Invalid Request: empty batch"));
+    done(dumpSafe(rpcError(kInvalidRequest, "Invalid Request: empty batch")));
+    return;
   }
-  json responses = json::array();
-  for (const auto& one : request) {
-    if (auto response = handleOne(one)) responses.push_back(std::move(*response));
+  // The parts answer in any order, some perhaps much later; the batch is answered once, whole,
+  // in request order.
+  struct Batch {
+    std::vector<std::optional<json>> parts;
+    size_t pending = 0;
+    Done done;
+  };
+  auto batch = std::make_shared<Batch>();
+  batch->parts.resize(request.size());
+  batch->pending = request.size();
+  batch->done = std::move(done);
+  for (size_t i = 0; i < request.size(); ++i) {
+    dispatch(
+        request[i],
+        [batch, i](std::optional<json> response) {
+          batch->parts[i] = std::move(response);
+          if (--batch->pending > 0) return;
+          json responses = json::array();
+          for (auto& part : batch->parts) {
+            if (part) responses.push_back(std::move(*part));
+          }
+          // A batch of notifications only gets no answer at all (spec §6).
+          if (responses.empty()) return batch->done(std::nullopt);
+          batch->done(dumpSafe(responses));
+        },
+        wait);
   }
-  // A batch of notifications only gets no answer at all (spec §6).
-  if (responses.empty()) return std::nullopt;
-  return dumpSafe(responses);
 }
 
-std::optional<json> RpcRegistry::handleOne(const json& request) {
+json RpcRegistry::finishCall(Result<json> result, const json& id) {
+  if (!result.isOk()) {
+    ++errors_;
+    const std::string& message = result.message();
+    int code =
+        std::string_view(message).starts_with(kInvalidParamsPrefix) ? kInvalidParams : kServerError;
+    return rpcError(code, message, id);
+  }
+  return json{{"jsonrpc", "2.0"}, {"result", std::move(result.value())}, {"id", id}};
+}
+
+void RpcRegistry::dispatch(const json& request, const Answer& answer, bool wait) {
   ++calls_;
   auto invalid = [this](std::string_view why, const json& id) {
     ++errors_;
     return rpcError(kInvalidRequest, fmt::format("Invalid Request: {}", why), id);
   };
-  if (!request.is_object()) return invalid("not an object", nullptr);
+  if (!request.is_object()) return answer(invalid("not an object", nullptr));
   auto idIt = request.find("id");
   bool notification = idIt == request.end();
   json id = nullptr;
   if (!notification) {
     if (!idIt->is_string() && !idIt->is_number() && !idIt->is_null()) {
-      return invalid("id must be a string, a number or null", nullptr);
+      return answer(invalid("id must be a string, a number or null", nullptr));
     }
     id = *idIt;
   }
   auto version = request.find("jsonrpc");
-  if (version == request.end() || *version != "2.0") return invalid("jsonrpc must be \"2.0\"", id);
+  if (version == request.end() || *version != "2.0") {
+    return answer(invalid("jsonrpc must be \"2.0\"", id));
+  }
   auto methodIt = request.find("method");
   if (methodIt == request.end() || !methodIt->is_string()) {
-    return invalid("method must be a string", id);
+    return answer(invalid("method must be a string", id));
   }
   static const json kNoParams = json::array();
   auto paramsIt = request.find("params");
   const json* params = &kNoParams;
   if (paramsIt != request.end()) {
     if (!paramsIt->is_array() && !paramsIt->is_object()) {
-      return invalid("params must be an array or an object", id);
+      return answer(invalid("params must be an array or an object", id));
     }
     params = &*paramsIt;
   }
@@ -213,32 +279,64 @@ std::optional<json> RpcRegistry::handleOne(const json& request) {
   const auto& name = methodIt->get_ref<const std::string&>();
   auto it = methods_.find(name);
   if (it == methods_.end()) {
-    if (notification) return std::nullopt;
+    if (notification) return answer(std::nullopt);
     ++errors_;
-    return rpcError(kMethodNotFound, "Method not found: " + name, id);
+    return answer(rpcError(kMethodNotFound, "Method not found: " + name, id));
   }
-  // A handler may throw (a json accessor on an unexpected shape): answer, do not crash the
-  // daemon that hosts the control plane.
-  std::optional<Result<json>> result;
+  if (it->second.handler) {
+    // A handler may throw (a json accessor on an unexpected shape): answer, do not crash the
+    // daemon that hosts the control plane.
+    std::optional<Result<json>> result;
+    std::string thrown;
+    try {
+      result.emplace(it->second.handler(*params));
+    } catch (const std::exception& e) {
+      thrown = e.what();
+    }
+    if (notification) return answer(std::nullopt);
+    if (!result) {
+      ++errors_;
+      return answer(rpcError(kInternalError, "Internal error: " + thrown, id));
+    }
+    return answer(finishCall(std::move(*result), id));
+  }
+
+  // Asynchronous: the reply may come from a completion long after this returns. It is the only
+  // path to `answer`, guarded so that it runs once and never after the registry is gone.
+  enum class State { kPending, kAnswered, kAbandoned };
+  auto state = std::make_shared<State>(State::kPending);
+  std::weak_ptr<int> alive = alive_;
+  Reply reply = [this, alive, state, id, notification, answer, name](Result<json> result) {
+    if (*state == State::kAnswered) {
+      spdlog::warn("control: {} replied twice; the second reply is dropped", name);
+      return;
+    }
+    if (*state == State::kAbandoned || alive.expired()) return;
+    *state = State::kAnswered;
+    if (notification) return answer(std::nullopt);
+    answer(finishCall(std::move(result), id));
+  };
   std::string thrown;
+  bool threw = false;
   try {
-    result.emplace(it->second.handler(*params));
+    it->second.asyncHandler(*params, reply);
   } catch (const std::exception& e) {
+    threw = true;
     thrown = e.what();
   }
-  if (notification) return std::nullopt;
-  if (!result) {
-    ++errors_;
-    return rpcError(kInternalError, "Internal error: " + thrown, id);
+  if (*state != State::kPending) {
+    if (threw) spdlog::warn("control: {} threw after replying: {}", name, thrown);
+    return;
   }
-  if (!result->isOk()) {
-    ++errors_;
-    const std::string& message = result->message();
-    int code =
-        std::string_view(message).starts_with(kInvalidParamsPrefix) ? kInvalidParams : kServerError;
-    return rpcError(code, message, id);
-  }
-  return json{{"jsonrpc", "2.0"}, {"result", std::move(result->value())}, {"id", id}};
+  if (!threw && wait) return;
+  // The handler failed before replying, or the caller cannot wait: answer now, and make the
+  // reply that may still come a no-op.
+  *state = State::kAbandoned;
+  if (notification) return answer(std::nullopt);
+  ++errors_;
+  if (threw) return answer(rpcError(kInternalError, "Internal error: " + thrown, id));
+  answer(rpcError(kServerError,
+                  name + " answers asynchronously: call it through the control endpoint", id));
 }
 
 }  // namespace tandem::control

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -61,26 +62,53 @@ class RpcRegistry {
  public:
   // params: an array for positional arguments, an object for named ones; an empty array when
   // the request had none. Runs on the event loop thread, so it must be quick: no blocking I/O,
-  // no database round trip (read in-memory state; queue slow work and answer that it is queued).
+  // no database round trip (read in-memory state, or register the method with addAsync).
   using Handler = std::function<Result<nlohmann::json>(const nlohmann::json& params)>;
+
+  // The answer of an asynchronous method. Call it exactly once, on the loop thread (later calls
+  // are ignored with a warning). Cheap to copy; it stays safe to call after the client went away
+  // or the registry was destroyed: the answer is then dropped.
+  using Reply = std::function<void(Result<nlohmann::json>)>;
+  // Starts the work and returns at once; reply carries the result later (or before returning,
+  // which is fine too). params is only valid during the call: copy what the work needs. Same
+  // error conventions as Handler (kInvalidParamsPrefix → -32602, else -32000). A handler that
+  // throws before replying is answered -32603.
+  using AsyncHandler = std::function<void(const nlohmann::json& params, Reply reply)>;
+  // Receives a whole answer (see handleAsync): the response text, or nullopt when nothing is to
+  // be sent back.
+  using Done = std::function<void(std::optional<std::string>)>;
 
   // Registers system.listMethods and system.methodHelp.
   RpcRegistry();
+  // Handlers capture the registry, and pending replies hold a token of it: not copyable.
+  RpcRegistry(const RpcRegistry&) = delete;
+  RpcRegistry& operator=(const RpcRegistry&) = delete;
 
   // Adds a method, replacing one of the same name. help: one line, e.g.
   // "dispatcher.set_state STATE SETID URI|all: set a destination's state".
   void add(std::string name, std::string help, Handler handler);
+  // Adds a method that answers later, e.g. after a round trip to the StoreWorker thread.
+  void addAsync(std::string name, std::string help, AsyncHandler handler);
   bool has(std::string_view name) const;
   // Method names in sorted order.
   std::vector<std::string> methods() const;
   // nullptr for an unknown method.
   const std::string* help(std::string_view name) const;
 
-  // Answers one HTTP body: a single request or a batch. Returns the response text, or nullopt
-  // when nothing is to be sent back (only notifications). Never throws.
+  // Answers one HTTP body, a single request or a batch, with synchronous and asynchronous
+  // methods alike. done runs exactly once: before handleAsync returns when every method called
+  // answered at once, otherwise on the loop thread when the last asynchronous one replies (a
+  // batch is answered whole, in request order). done never runs once the registry is destroyed.
+  // Never throws.
+  void handleAsync(std::string_view body, Done done);
+
+  // The synchronous form, for callers that cannot wait: returns the response text, or nullopt
+  // when nothing is to be sent back (only notifications). An asynchronous method that does not
+  // reply before its handler returns is answered -32000 "METHOD answers asynchronously: ..." and
+  // its later reply is dropped. Never throws.
   std::optional<std::string> handle(std::string_view body);
   // Answers one parsed request object (or a non-object, which is an invalid request); nullopt
-  // for a notification.
+  // for a notification. Asynchronous methods as in handle().
   std::optional<nlohmann::json> handleOne(const nlohmann::json& request);
 
   uint64_t calls() const { return calls_; }
@@ -89,11 +117,22 @@ class RpcRegistry {
  private:
   struct Method {
     std::string help;
-    Handler handler;
+    Handler handler;  // exactly one of handler and asyncHandler is set
+    AsyncHandler asyncHandler;
   };
+  // Receives one request's response (nullopt for a notification), at once or later.
+  using Answer = std::function<void(std::optional<nlohmann::json>)>;
+  // wait=false: an asynchronous method that has not replied when its handler returns is
+  // answered with an error at once (the synchronous entry points).
+  void handleBody(std::string_view body, Done done, bool wait);
+  void dispatch(const nlohmann::json& request, const Answer& answer, bool wait);
+  nlohmann::json finishCall(Result<nlohmann::json> result, const nlohmann::json& id);
+
   std::map<std::string, Method, std::less<>> methods_;
   uint64_t calls_ = 0;
   uint64_t errors_ = 0;
+  // Expires with the registry: replies that arrive later find it gone and are dropped.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 // {"jsonrpc":"2.0","error":{"code":code,"message":message},"id":id}

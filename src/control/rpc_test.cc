@@ -1,10 +1,13 @@
-// JSON-RPC 2.0 dispatch: the spec's cases (single, batch, notification, every error code) and
-// the Params conversions, with exact response texts.
+// JSON-RPC 2.0 dispatch: the spec's cases (single, batch, notification, every error code),
+// asynchronous methods, and the Params conversions, with exact response texts.
 #include "control/rpc.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
 #include <stdexcept>
+#include <vector>
 
 namespace tandem::control {
 namespace {
@@ -192,6 +195,169 @@ TEST_F(RpcTest, CountsCallsAndErrors) {
   handle(R"([{"jsonrpc":"2.0","method":"echo","id":1},{"jsonrpc":"2.0","method":"fail","id":2}])");
   EXPECT_EQ(rpc_.calls(), 2u);
   EXPECT_EQ(rpc_.errors(), 1u);
+}
+
+// ---------------------------------------------------------------- asynchronous methods
+
+// Async methods whose replies the test holds and sends when it wants, as a StoreWorker
+// completion would.
+class AsyncRpcTest : public ::testing::Test {
+ protected:
+  AsyncRpcTest() {
+    rpc_->addAsync("later", "later X: X, once the test replies",
+                   [this](const json& params, RpcRegistry::Reply reply) {
+                     held_.push_back({params, std::move(reply)});
+                   });
+    rpc_->addAsync(
+        "now", "now: answers before returning",
+        [](const json& params, const RpcRegistry::Reply& reply) { reply(json(params)); });
+    rpc_->addAsync(
+        "boom", "boom: throws before replying",
+        [](const json&, const RpcRegistry::Reply&) { throw std::runtime_error("no store"); });
+    rpc_->add("sum", "sum A B", [](const json& params) -> Result<json> {
+      return json(params[0].get<int>() + params[1].get<int>());
+    });
+  }
+
+  // Starts a request; the answer lands in answers_ (nullopt for "nothing to send").
+  void start(std::string_view body) {
+    rpc_->handleAsync(body, [this](const std::optional<std::string>& a) {
+      answers_.push_back(a.value_or("<none>"));
+    });
+  }
+  void reply(size_t i, Result<json> result) { held_.at(i).reply(std::move(result)); }
+
+  struct Held {
+    json params;
+    RpcRegistry::Reply reply;
+  };
+  std::unique_ptr<RpcRegistry> rpc_ = std::make_unique<RpcRegistry>();
+  std::vector<Held> held_;
+  std::vector<std::string> answers_;
+};
+
+TEST_F(AsyncRpcTest, AnswerWaitsForTheReply) {
+  start(R"({"jsonrpc":"2.0","method":"later","params":["x"],"id":1})");
+  ASSERT_EQ(held_.size(), 1u);
+  EXPECT_EQ(held_[0].params, json::array({"x"}));
+  EXPECT_TRUE(answers_.empty());
+  reply(0, json("done"));
+  ASSERT_EQ(answers_.size(), 1u);
+  EXPECT_EQ(answers_[0], R"({"id":1,"jsonrpc":"2.0","result":"done"})");
+}
+
+TEST_F(AsyncRpcTest, ReplyBeforeReturningAnswersAtOnce) {
+  start(R"({"jsonrpc":"2.0","method":"now","params":{"a":1},"id":"q"})");
+  ASSERT_EQ(answers_.size(), 1u);
+  EXPECT_EQ(answers_[0], R"({"id":"q","jsonrpc":"2.0","result":{"a":1}})");
+}
+
+TEST_F(AsyncRpcTest, ErrorRepliesKeepTheErrorCodes) {
+  start(R"({"jsonrpc":"2.0","method":"later","id":1})");
+  start(R"({"jsonrpc":"2.0","method":"later","id":2})");
+  reply(0, invalidParams("no subscriber alice@example.com"));
+  reply(1, Status::error("store unavailable: connection refused"));
+  ASSERT_EQ(answers_.size(), 2u);
+  EXPECT_EQ(
+      answers_[0],
+      R"({"error":{"code":-32602,"message":"invalid params: no subscriber alice@example.com"},"id":1,"jsonrpc":"2.0"})");
+  EXPECT_EQ(
+      answers_[1],
+      R"({"error":{"code":-32000,"message":"store unavailable: connection refused"},"id":2,"jsonrpc":"2.0"})");
+  EXPECT_EQ(rpc_->calls(), 2u);
+  EXPECT_EQ(rpc_->errors(), 2u);
+}
+
+TEST_F(AsyncRpcTest, BatchIsAnsweredWholeInRequestOrderOnceEveryPartReplied) {
+  start(R"([{"jsonrpc":"2.0","method":"later","params":[1],"id":1},
+            {"jsonrpc":"2.0","method":"sum","params":[2,3],"id":2},
+            {"jsonrpc":"2.0","method":"later","params":[3],"id":3},
+            {"jsonrpc":"2.0","method":"later","params":[4]},
+            {"jsonrpc":"2.0","method":"nope","id":5}])");
+  ASSERT_EQ(held_.size(), 3u);
+  reply(2, json("four"));  // the notification
+  reply(1, json("three"));
+  EXPECT_TRUE(answers_.empty());
+  reply(0, json("one"));
+  ASSERT_EQ(answers_.size(), 1u);
+  EXPECT_EQ(
+      answers_[0],
+      R"([{"id":1,"jsonrpc":"2.0","result":"one"},{"id":2,"jsonrpc":"2.0","result":5},)"
+      R"({"id":3,"jsonrpc":"2.0","result":"three"},)"
+      R"({"error":{"code":-32601,"message":"Method not found: nope"},"id":5,"jsonrpc":"2.0"}])");
+}
+
+TEST_F(AsyncRpcTest, BatchOfAsyncNotificationsGetsNothingOnceAllReplied) {
+  start(R"([{"jsonrpc":"2.0","method":"later"},{"jsonrpc":"2.0","method":"later"}])");
+  reply(0, json(1));
+  EXPECT_TRUE(answers_.empty());
+  reply(1, json(2));
+  ASSERT_EQ(answers_.size(), 1u);
+  EXPECT_EQ(answers_[0], "<none>");
+}
+
+TEST_F(AsyncRpcTest, AsyncNotificationIsAnsweredWithNothing) {
+  start(R"({"jsonrpc":"2.0","method":"later"})");
+  reply(0, Status::error("ignored"));
+  ASSERT_EQ(answers_.size(), 1u);
+  EXPECT_EQ(answers_[0], "<none>");
+}
+
+TEST_F(AsyncRpcTest, SecondReplyIsIgnored) {
+  start(R"({"jsonrpc":"2.0","method":"later","id":1})");
+  reply(0, json("first"));
+  reply(0, json("second"));
+  ASSERT_EQ(answers_.size(), 1u);
+  EXPECT_EQ(answers_[0], R"({"id":1,"jsonrpc":"2.0","result":"first"})");
+}
+
+TEST_F(AsyncRpcTest, ReplyAfterTheRegistryIsGoneIsDropped) {
+  start(R"({"jsonrpc":"2.0","method":"later","id":1})");
+  rpc_.reset();
+  reply(0, json("late"));  // must neither crash nor answer
+  EXPECT_TRUE(answers_.empty());
+}
+
+TEST_F(AsyncRpcTest, ThrowBeforeReplyingIs32603) {
+  start(R"({"jsonrpc":"2.0","method":"boom","id":1})");
+  ASSERT_EQ(answers_.size(), 1u);
+  EXPECT_EQ(
+      answers_[0],
+      R"({"error":{"code":-32603,"message":"Internal error: no store"},"id":1,"jsonrpc":"2.0"})");
+}
+
+TEST_F(AsyncRpcTest, SynchronousHandleAnswersADeferringMethodWithAnError) {
+  auto text = rpc_->handle(R"({"jsonrpc":"2.0","method":"later","id":1})");
+  ASSERT_TRUE(text);
+  EXPECT_EQ(
+      *text,
+      R"({"error":{"code":-32000,"message":"later answers asynchronously: call it through the control endpoint"},"id":1,"jsonrpc":"2.0"})");
+  reply(0, json("late"));  // dropped: the request was answered already
+  EXPECT_TRUE(answers_.empty());
+}
+
+TEST_F(AsyncRpcTest, SynchronousHandleTakesAnImmediateReply) {
+  EXPECT_EQ(rpc_->handle(R"({"jsonrpc":"2.0","method":"now","params":[1],"id":1})"),
+            R"({"id":1,"jsonrpc":"2.0","result":[1]})");
+}
+
+TEST_F(AsyncRpcTest, AsyncMethodsAreListedWithTheirHelp) {
+  EXPECT_TRUE(rpc_->has("later"));
+  EXPECT_EQ(*rpc_->help("later"), "later X: X, once the test replies");
+  auto methods = rpc_->methods();
+  EXPECT_NE(std::find(methods.begin(), methods.end(), "now"), methods.end());
+}
+
+TEST_F(AsyncRpcTest, SynchronousBodiesStillAnswerAtOnce) {
+  start(R"({"jsonrpc":"2.0","method":"sum","params":[1,2],"id":1})");
+  start("[]");
+  start("{");
+  ASSERT_EQ(answers_.size(), 3u);
+  EXPECT_EQ(answers_[0], R"({"id":1,"jsonrpc":"2.0","result":3})");
+  EXPECT_EQ(
+      answers_[1],
+      R"({"error":{"code":-32600,"message":"Invalid Request: empty batch"},"id":null,"jsonrpc":"2.0"})");
+  EXPECT_TRUE(answers_[2].starts_with(R"({"error":{"code":-32700)")) << answers_[2];
 }
 
 TEST(RpcParams, IntegerAcceptsADigitString) {

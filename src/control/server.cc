@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <optional>
 
 #include "core/log.h"
 
@@ -28,6 +29,14 @@ std::string isoTime(int64_t seconds) {
   return buf;
 }
 
+HttpResponse rpcResponse(std::optional<std::string> answer) {
+  if (!answer) return HttpResponse::text(204, "");
+  HttpResponse r;
+  r.contentType = "application/json";
+  r.body = std::move(*answer);
+  return r;
+}
+
 HttpResponse methodNotAllowed(std::string allow) {
   HttpResponse r = HttpResponse::text(405, "method not allowed; use " + allow + "\n");
   r.headers.emplace_back("Allow", std::move(allow));
@@ -46,8 +55,10 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(EventLoop& loop,
                                                             ControlOptions options) {
   std::unique_ptr<ControlServer> server(new ControlServer(loop, std::move(options)));
   ControlServer* raw = server.get();
-  auto http = HttpServer::start(loop, server->options_.listen, server->options_.limits,
-                                [raw](const HttpRequest& r) { return raw->handle(r); });
+  auto http = HttpServer::startAsync(loop, server->options_.listen, server->options_.limits,
+                                     [raw](const HttpRequest& r, HttpRespond respond) {
+                                       raw->handleAsync(r, std::move(respond));
+                                     });
   if (!http) return http.status();
   server->http_ = std::move(*http);
   server->addBuiltins();
@@ -105,18 +116,27 @@ Status ControlServer::health() {
   return reasons.empty() ? Status::ok() : Status::error(std::move(reasons));
 }
 
+void ControlServer::handleAsync(const HttpRequest& request, HttpRespond respond) {
+  const std::string& path = request.path;
+  if ((path == "/rpc" || path == "/RPC") && request.method == "POST") {
+    ++rpcRequests_;
+    // respond is safe to call after the connection or the server is gone; the registry drops
+    // replies that arrive after it is destroyed.
+    rpc_.handleAsync(request.body, [respond = std::move(respond)](std::optional<std::string> a) {
+      respond(rpcResponse(std::move(a)));
+    });
+    return;
+  }
+  respond(handle(request));
+}
+
 HttpResponse ControlServer::handle(const HttpRequest& request) {
   const std::string& path = request.path;
   bool get = request.method == "GET" || request.method == "HEAD";
   if (path == "/rpc" || path == "/RPC") {
     ++rpcRequests_;
     if (request.method != "POST") return methodNotAllowed("POST");
-    auto answer = rpc_.handle(request.body);
-    if (!answer) return HttpResponse::text(204, "");
-    HttpResponse r;
-    r.contentType = "application/json";
-    r.body = std::move(*answer);
-    return r;
+    return rpcResponse(rpc_.handle(request.body));
   }
   if (path == "/metrics") {
     ++metricsRequests_;

@@ -53,7 +53,11 @@ class ControlServer {
   std::string metricsText();
   // Ok when every health check is; otherwise the failing checks' reasons, one per line.
   Status health();
-  // Routes one request (what the HTTP server calls; public for tests).
+  // Routes one request, the way the HTTP server does: respond runs once, at once or, for a
+  // JSON-RPC request that calls an asynchronous method, when the method replies.
+  void handleAsync(const HttpRequest& request, HttpRespond respond);
+  // The same for tests that want the answer at once: asynchronous RPC methods that do not reply
+  // before their handler returns are answered with an error (see RpcRegistry::handle).
   HttpResponse handle(const HttpRequest& request);
   uint64_t uptimeSeconds() const;
 

@@ -1,8 +1,12 @@
 // ControlServer routing: /rpc, /RPC, /metrics, /health, 404 and 405, the built-in methods and
-// metrics, and promtool's verdict on a full /metrics answer.
+// metrics, asynchronous methods, and promtool's verdict on a full /metrics answer.
 #include "control/server.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <optional>
 
 #include "control/promtool_testing.h"
 #include "core/clock.h"
@@ -167,6 +171,83 @@ TEST_F(ControlServerTest, MetricsPassPromtool) {
   auto [status, out] = testing::promtoolCheck(server_->metricsText());
   EXPECT_EQ(status, 0) << out;
   EXPECT_EQ(out, "");
+}
+
+// ---------------------------------------------------------------- asynchronous methods
+
+TEST_F(ControlServerTest, AsyncMethodIsAnsweredWhenItReplies) {
+  RpcRegistry::Reply held;
+  server_->rpc().addAsync(
+      "store.thing", "store.thing: answers later",
+      [&held](const json&, RpcRegistry::Reply reply) { held = std::move(reply); });
+  HttpRequest r;
+  r.method = "POST";
+  r.path = r.target = "/rpc";
+  r.body = R"({"jsonrpc":"2.0","method":"store.thing","id":1})";
+  std::optional<HttpResponse> got;
+  server_->handleAsync(r, [&got](HttpResponse response) { got = std::move(response); });
+  EXPECT_FALSE(got);
+  ASSERT_TRUE(held);
+  held(json{{"rows", 2}});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 200);
+  EXPECT_EQ(got->contentType, "application/json");
+  EXPECT_EQ(got->body, R"({"id":1,"jsonrpc":"2.0","result":{"rows":2}})");
+}
+
+TEST_F(ControlServerTest, AsyncNotificationGets204OnceItReplied) {
+  RpcRegistry::Reply held;
+  server_->rpc().addAsync(
+      "store.thing", "store.thing: answers later",
+      [&held](const json&, RpcRegistry::Reply reply) { held = std::move(reply); });
+  HttpRequest r;
+  r.method = "POST";
+  r.path = r.target = "/rpc";
+  r.body = R"({"jsonrpc":"2.0","method":"store.thing"})";
+  std::optional<HttpResponse> got;
+  server_->handleAsync(r, [&got](HttpResponse response) { got = std::move(response); });
+  EXPECT_FALSE(got);
+  held(json(true));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 204);
+}
+
+TEST_F(ControlServerTest, HandleAsyncRoutesOtherPathsAtOnce) {
+  HttpRequest r;
+  r.method = "GET";
+  r.path = r.target = "/rpc";
+  std::optional<HttpResponse> got;
+  server_->handleAsync(r, [&got](HttpResponse response) { got = std::move(response); });
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 405);
+}
+
+// End to end over a socket: the HTTP answer leaves when the method replies.
+TEST_F(ControlServerTest, AsyncMethodOverHttp) {
+  RpcRegistry::Reply held;
+  server_->rpc().addAsync(
+      "store.thing", "store.thing: answers later",
+      [&held](const json&, RpcRegistry::Reply reply) { held = std::move(reply); });
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_EQ(::connect(fd, server_->address().sockaddr(), server_->address().length()), 0);
+  std::string body = R"({"jsonrpc":"2.0","method":"store.thing","id":7})";
+  std::string request =
+      "POST /rpc HTTP/1.1\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  for (int i = 0; i < 100 && !held; ++i) loop_.runOnce(5);
+  ASSERT_TRUE(held);
+  held(json("ok"));
+  std::string got;
+  for (int i = 0; i < 100 && got.find("\"ok\"") == std::string::npos; ++i) {
+    loop_.runOnce(5);
+    char buf[4096];
+    ssize_t n = ::recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n > 0) got.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 200 OK\r\n")) << got;
+  EXPECT_TRUE(got.ends_with(R"({"id":7,"jsonrpc":"2.0","result":"ok"})")) << got;
 }
 
 }  // namespace

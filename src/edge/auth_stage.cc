@@ -67,6 +67,12 @@ class AuthStage final : public Stage {
     const int64_t now = static_cast<int64_t>(std::time(nullptr));
     digest::VerifyInput in{creds_, ctx.msg.methodToken(), realm_, now};
     const store::Snapshot& snap = proxy_.storeLink()->snapshot();
+    if (snap.version == 0) {
+      // The subscribers were never read (the database was down at start): no password could
+      // pass, and a 401 would tell the phone its password is wrong. Ask it to come back.
+      ctx.replyHeaders.emplace_back("Retry-After", "5");
+      return ctx.reply(503, "Subscribers Not Loaded");
+    }
     const store::SubscriberTable* subs = snap.subscribers.get();
     auto lookup = [subs](std::string_view user, std::string_view realm,
                          digest::Algorithm alg) -> std::optional<std::string_view> {

@@ -56,7 +56,9 @@ struct EdgeConfig {
     std::string realm;   // "" = the domain of the request (To for REGISTER, From otherwise)
     std::string secret;  // nonce key shared by every edge; "" = random per start
     uint32_t nonceLifetimeS = 300;
-    std::vector<std::string> algorithms{"SHA-256", "MD5"};   // offered, in this order
+    // Offered, in this order. MD5 alone by default, as Kamailio: many phones (baresip 1.0, SIPp
+    // 3.6) fail on a SHA-256 challenge instead of skipping it; add "SHA-256" for RFC 8760 ones.
+    std::vector<std::string> algorithms{"MD5"};
     std::vector<std::string> methods{"REGISTER", "INVITE"};  // initial requests that need auth
     bool allowNoQop = true;  // accept RFC 2069 answers without qop (no replay protection)
   } auth;

@@ -84,7 +84,7 @@ TEST(EdgeConfig, StoreSwitchesToTheStorePipeline) {
   EXPECT_EQ(c->store.journal, "/var/lib/t.db.tandem-journal");
   EXPECT_TRUE(c->dispatcher.listFile.empty());  // sets come from the store
   EXPECT_EQ(c->registrar.minExpires, 60u);
-  EXPECT_EQ(c->auth.algorithms, (std::vector<std::string>{"SHA-256", "MD5"}));
+  EXPECT_EQ(c->auth.algorithms, (std::vector<std::string>{"MD5"}));
 }
 
 TEST(EdgeConfig, StoreStagesNeedAStore) {

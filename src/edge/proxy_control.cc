@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "edge/proxy.h"
 #include "sip/method.h"
+#include "store/provision.h"
 
 namespace tandem::edge {
 
@@ -76,6 +77,10 @@ json reloadJson(const dispatcher::Dispatcher& d, const dispatcher::ReloadReport&
 
 void Proxy::registerControl(control::ControlServer& server) {
   auto& rpc = server.rpc();
+  if (store_) {
+    // user.*, route.*, tenant.*, dispatcher.db.*: run on the store's thread, answered later.
+    store::provision::registerProvisioningRpc(rpc, store_->worker(), store_->completions());
+  }
   if (locations_) {
     registrar::registerRpc(rpc, *locations_,
                            [] { return static_cast<int64_t>(std::time(nullptr)); });

@@ -13,6 +13,7 @@
 #include <random>
 
 #include "core/clock.h"
+#include "core/log.h"
 
 namespace tandem::store {
 
@@ -243,6 +244,8 @@ bool StoreWorker::canTouch(uint64_t now) const {
 void StoreWorker::markDown(const Status& why) {
   if (up_.exchange(false)) {
     outages_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("store: database unreachable ({}); writes are {} until it is back", why.message(),
+                 journal_ ? "journaled" : "queued and retried");
     backoffMs_ = 0;  // the first retry after a loss is immediate (a reconnect, maybe a failover)
   }
   nextAttemptMs_ = nowMs() + backoffMs_;
@@ -253,7 +256,10 @@ void StoreWorker::markDown(const Status& why) {
 }
 
 void StoreWorker::markUp() {
-  up_.store(true);
+  if (!up_.exchange(true)) {
+    spdlog::info("store: database reachable again (writes journaled so far: {})",
+                 journaled_.load());
+  }
   backoffMs_ = 0;
 }
 
@@ -357,6 +363,8 @@ bool StoreWorker::replayJournal() {
   }
   markUp();
   replayed_.fetch_add(r->applied, std::memory_order_relaxed);
+  spdlog::info("store: journal replayed into the database: {} writes applied, {} rejected",
+               r->applied, r->skipped);
   failed_.fetch_add(r->skipped, std::memory_order_relaxed);
   return true;
 }

@@ -505,6 +505,8 @@ def toml_str(s: str) -> str:
 def toml_keys(keys: dict) -> str:
     """key = value lines (bool, number or string values)."""
     def val(v):
+        if isinstance(v, (list, tuple)):
+            return "[%s]" % ", ".join(val(x) for x in v)
         if isinstance(v, bool):
             return "true" if v else "false"
         return str(v) if isinstance(v, (int, float)) else toml_str(str(v))

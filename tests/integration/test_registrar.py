@@ -85,20 +85,25 @@ class Database:
 
 def store_edge(ctx: Ctx, db: Database, backends: list[str] = (), auth: dict | None = None,
                registrar: dict | None = None, routing: dict | None = None,
-               trusted: list[str] | None = None, migrate: bool = True) -> TandemEdge:
-    """An edge serving DOMAIN with a store, auth and registrar; not started."""
+               trusted: list[str] | None = None, migrate: bool = True,
+               domains: list[str] | None = None, sections: dict | None = None) -> TandemEdge:
+    """An edge serving DOMAIN (or domains) with a store, auth and registrar; not started.
+    sections: more TOML sections or keys, merged over these."""
     if migrate:
         db.cli("db", "migrate")
-    sections = {"store": {"url": db.url, "journal": db.journal, "poll_interval": 100},
+    merged = {"store": {"url": db.url, "journal": db.journal, "poll_interval": 100},
                 "control": {"listen": "127.0.0.1:%d" % free_port()},
                 "auth": dict(auth or {"secret": "integration-test-secret"}),
                 "registrar": dict(registrar or {}),
                 "routing": dict(routing or {})}
+    for name, keys in (sections or {}).items():
+        merged[name] = {**merged.get(name, {}), **keys}
+
     # Nothing is trusted by default here: every phone must authenticate.
     # The edge needs a default set; a silent one is enough when the case routes elsewhere.
     backends = list(backends) or ["sip:127.0.0.1:%d" % free_port()]
-    return TandemEdge(ctx, backends=backends, domains=[DOMAIN],
-                      trusted=[] if trusted is None else trusted, sections=sections)
+    return TandemEdge(ctx, backends=backends, domains=list(domains or [DOMAIN]),
+                      trusted=[] if trusted is None else trusted, sections=merged)
 
 
 def rpc(edge: TandemEdge, method: str, *params):
@@ -205,13 +210,15 @@ class Phone:
             if m.is_response:
                 return
             if m.method == "INVITE":
-                peer.send(response(m, 200, "OK", body=SDP), addr)
+                peer.send(response(m, 200, "OK", body=SDP, contact=self.contact), addr)
             elif m.method in ("BYE", "CANCEL", "OPTIONS"):
                 peer.send(response(m, 200, "OK"), addr)
         self.peer.auto = auto
 
 
-def response(req: SipMsg, status: int, reason: str, body: bytes = b"") -> bytes:
+def response(req: SipMsg, status: int, reason: str, body: bytes = b"",
+             contact: str | None = None) -> bytes:
+    """A response to req (Via, Record-Route, From, To with a tag, Call-ID, CSeq copied)."""
     h = ["SIP/2.0 %d %s" % (status, reason)]
     h += ["Via: %s" % v for v in req.all("via")]
     h += ["Record-Route: %s" % v for v in req.all("record-route")]
@@ -220,8 +227,10 @@ def response(req: SipMsg, status: int, reason: str, body: bytes = b"") -> bytes:
     if ";tag=" not in to:
         to += ";tag=ph1"
     h += ["To: %s" % to, "Call-ID: %s" % req.get("call-id"), "CSeq: %s" % req.get("cseq")]
+    if contact:
+        h.append("Contact: <%s>" % contact)
     if body:
-        h += ["Contact: <sip:%s:%d>" % ("127.0.0.1", 0 or 5060), "Content-Type: application/sdp"]
+        h.append("Content-Type: application/sdp")
     h.append("Content-Length: %d" % len(body))
     return ("\r\n".join(h) + "\r\n\r\n").encode() + body
 
@@ -241,7 +250,8 @@ def digest_cases(ctx: Ctx, pg: bool) -> None:
     db.cli("user", "add", "alice@%s" % DOMAIN, "--password", "wonderland")
     db.cli("user", "add", "bob@%s" % DOMAIN, "--password", "builder")
     edge = store_edge(ctx, db, migrate=False,
-                      auth={"secret": "integration-test-secret", "nonce_lifetime": 5}).start()
+                      auth={"secret": "integration-test-secret", "nonce_lifetime": 5,
+                            "algorithms": ["SHA-256", "MD5"]}).start()
     alice = Phone(ctx, edge, "alice", "wonderland")
 
     # No credentials: 401 with one challenge per algorithm, SHA-256 first (RFC 8760).
