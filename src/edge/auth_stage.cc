@@ -16,12 +16,6 @@ namespace {
 
 namespace digest = sip::digest;
 
-std::string_view domainOf(const sip::Uri& uri) {
-  std::string_view h = uri.host;
-  if (h.size() >= 2 && h.front() == '[') h = h.substr(1, h.size() - 2);
-  return h;
-}
-
 std::string randomSecret() {
   std::random_device rd;
   std::string s;
@@ -56,7 +50,7 @@ class AuthStage final : public Stage {
     const sip::NameAddr* who = registering ? ctx.msg.to() : ctx.msg.from();
     if (who == nullptr) return Verdict::kContinue;  // sanity answers that
     realm_.assign(proxy_.config().auth.realm.empty()
-                      ? domainOf(who->uri)
+                      ? uriDomain(who->uri)
                       : std::string_view(proxy_.config().auth.realm));
     creds_.clear();
     const sip::HeaderId id =
@@ -64,7 +58,7 @@ class AuthStage final : public Stage {
     for (const auto& h : ctx.msg.headers()) {
       if (h.id == id) creds_.push_back(h.value);
     }
-    const int64_t now = static_cast<int64_t>(std::time(nullptr));
+    const int64_t now = unixNow();
     digest::VerifyInput in{creds_, ctx.msg.methodToken(), realm_, now};
     const store::Snapshot& snap = proxy_.storeLink()->snapshot();
     if (snap.version == 0) {
@@ -141,7 +135,7 @@ class AuthStage final : public Stage {
   }
 
   Verdict challenge(RequestContext& ctx, bool registering, bool stale) {
-    auto nonce = nonces_.issue(static_cast<int64_t>(std::time(nullptr)));
+    auto nonce = nonces_.issue(unixNow());
     if (!nonce) return ctx.reply(500, "Server Internal Error");
     ++proxy_.counters().authChallenges;
     const char* header = registering ? "WWW-Authenticate" : "Proxy-Authenticate";

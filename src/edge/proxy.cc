@@ -42,8 +42,6 @@ struct Proxy::ProxyContext {
 
 namespace {
 
-int64_t unixNow() { return static_cast<int64_t>(std::time(nullptr)); }
-
 void appendHex(std::string& out, uint64_t v) {
   char buf[17];
   int n = 0;

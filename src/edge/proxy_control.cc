@@ -82,8 +82,7 @@ void Proxy::registerControl(control::ControlServer& server) {
     store::provision::registerProvisioningRpc(rpc, store_->worker(), store_->completions());
   }
   if (locations_) {
-    registrar::registerRpc(rpc, *locations_,
-                           [] { return static_cast<int64_t>(std::time(nullptr)); });
+    registrar::registerRpc(rpc, *locations_, [] { return unixNow(); });
     rpc.add("auth.failures",
             "auth.failures [N] - sources with the most failed authentication attempts (top N, "
             "default 20).",

@@ -10,14 +10,6 @@ namespace tandem::edge {
 
 namespace {
 
-std::string_view domainOf(const sip::Uri& uri) {
-  std::string_view h = uri.host;
-  if (h.size() >= 2 && h.front() == '[') h = h.substr(1, h.size() - 2);
-  return h;
-}
-
-int64_t unixNow() { return static_cast<int64_t>(std::time(nullptr)); }
-
 class RegistrarStage final : public Stage {
  public:
   explicit RegistrarStage(Proxy& proxy) : proxy_(proxy) {
@@ -70,7 +62,8 @@ class LocationStage final : public Stage {
     }
     const sip::Uri& ruri = ctx.requestUri();
     if (ruri.user.empty()) return Verdict::kContinue;
-    registrar::Bindings bindings = proxy_.locations()->lookup(ruri.user, domainOf(ruri), unixNow());
+    registrar::Bindings bindings =
+        proxy_.locations()->lookup(ruri.user, uriDomain(ruri), unixNow());
     if (bindings.empty()) return Verdict::kContinue;
     ctx.targets.clear();
     // Serial forking in q order: the best device first, the next one when it fails.

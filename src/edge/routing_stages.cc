@@ -21,13 +21,6 @@ bool isNumber(std::string_view user) {
   });
 }
 
-// The domain a routing table is keyed by: the Request-URI host, without IPv6 brackets.
-std::string_view domainOf(const sip::Uri& uri) {
-  std::string_view h = uri.host;
-  if (h.size() >= 2 && h.front() == '[') h = h.substr(1, h.size() - 2);
-  return h;
-}
-
 // Rewrites the request to destination and decides what happens next: a destination the edge
 // serves goes on through the pipeline (tenant and dispatcher pick the node), any other is the
 // next hop itself.
@@ -60,14 +53,15 @@ class DidStage final : public Stage {
     const sip::Uri& ruri = ctx.requestUri();
     if (ruri.user.empty()) return Verdict::kContinue;
     const store::Snapshot& snap = proxy_.storeLink()->snapshot();
-    const store::DidRoute* route = snap.dids ? snap.dids->find(ruri.user, domainOf(ruri)) : nullptr;
+    const store::DidRoute* route =
+        snap.dids ? snap.dids->find(ruri.user, uriDomain(ruri)) : nullptr;
     if (route == nullptr) {
       ++proxy_.counters().didMisses;
       // An unknown number from outside (a carrier) is answered here rather than handed to a
       // media node; numbers dialled by our own nodes and phones go on to trunk routing.
       if (proxy_.config().routing.didNotFound && isNumber(ruri.user) &&
           !proxy_.isTrusted(ctx.in.source) && !proxy_.isMediaNode(ctx.in.source) &&
-          !proxy_.hasBindings(ruri.user, domainOf(ruri))) {
+          !proxy_.hasBindings(ruri.user, uriDomain(ruri))) {
         return ctx.reply(404, "DID Not Found");
       }
       return Verdict::kContinue;
@@ -89,10 +83,10 @@ class TenantStage final : public Stage {
     if (!isInitial(ctx) || ctx.msg.method() == sip::Method::kRegister) return Verdict::kContinue;
     const store::Snapshot& snap = proxy_.storeLink()->snapshot();
     if (!snap.tenants) return Verdict::kContinue;
-    const store::Tenant* tenant = snap.tenants->find(domainOf(ctx.requestUri()));
+    const store::Tenant* tenant = snap.tenants->find(uriDomain(ctx.requestUri()));
     // A request from a tenant's phone to a number outside is matched by its From domain.
     if (tenant == nullptr && ctx.msg.from() != nullptr) {
-      tenant = snap.tenants->find(domainOf(ctx.msg.from()->uri));
+      tenant = snap.tenants->find(uriDomain(ctx.msg.from()->uri));
     }
     if (tenant == nullptr) return Verdict::kContinue;
     ++proxy_.counters().tenantRouted;
@@ -120,7 +114,7 @@ class TrunkStage final : public Stage {
     }
     const sip::Uri& ruri = ctx.requestUri();
     if (!isNumber(ruri.user)) return Verdict::kContinue;
-    if (ctx.ruriIsLocal && proxy_.hasBindings(ruri.user, domainOf(ruri))) {
+    if (ctx.ruriIsLocal && proxy_.hasBindings(ruri.user, uriDomain(ruri))) {
       return Verdict::kContinue;  // a registered phone of ours, not a number outside
     }
     const store::Snapshot& snap = proxy_.storeLink()->snapshot();

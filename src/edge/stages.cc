@@ -1,6 +1,8 @@
 // The pipeline stages. Each is small and decides one thing; see docs/config.md for the list.
 #include "edge/stages.h"
 
+#include <ctime>
+
 #include "edge/proxy.h"
 #include "sip/sanity.h"
 
@@ -11,6 +13,14 @@ bool shouldRecordRoute(const Proxy& proxy, const RequestContext& ctx) {
   return proxy.config().recordRoute && !ctx.toTag &&
          (m == sip::Method::kInvite || m == sip::Method::kSubscribe || m == sip::Method::kRefer);
 }
+
+std::string_view uriDomain(const sip::Uri& uri) {
+  std::string_view h = uri.host;
+  if (h.size() >= 2 && h.front() == '[') h = h.substr(1, h.size() - 2);
+  return h;
+}
+
+int64_t unixNow() { return static_cast<int64_t>(std::time(nullptr)); }
 
 bool isInitial(const RequestContext& ctx) {
   sip::Method m = ctx.msg.method();

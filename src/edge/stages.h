@@ -90,6 +90,11 @@ std::unique_ptr<Stage> makeAuthStage(Proxy& proxy);       // auth_stage.cc
 std::unique_ptr<Stage> makeRegistrarStage(Proxy& proxy);  // registrar_stages.cc
 std::unique_ptr<Stage> makeLocationStage(Proxy& proxy);   // registrar_stages.cc
 
+// The host of uri without IPv6 brackets: what AoRs and routing tables are keyed by.
+std::string_view uriDomain(const sip::Uri& uri);
+// Seconds of the wall clock, as bindings and nonces count them.
+int64_t unixNow();
+
 // True when the request starts something new here: no To tag, not ACK/CANCEL.
 bool isInitial(const RequestContext& ctx);
 // Record-Route policy for a forwarded request (initial INVITE/SUBSCRIBE/REFER when enabled).
