@@ -14,6 +14,28 @@
 namespace tandem::edge {
 
 struct Proxy::ProxyContext {
+  // Back to a fresh context, keeping the capacity of every buffer.
+  void reset() {
+    request.clear();
+    in = transport::Inbound{};
+    server = nullptr;
+    branch = nullptr;
+    targets.clear();
+    next = 0;
+    routesToRemove = 0;
+    recordRoute = cancelled = cancelSent = finished = false;
+    bestCode = 0;
+    bestResponse.clear();
+    ruri.clear();
+    forwardHeaders.clear();
+    consumeCredentials = false;
+    deferredCode = 0;
+    deferredReason.clear();
+    deferredHeaders.clear();
+    writesPending = 0;
+    writeFailed = false;
+  }
+
   std::string request;  // copy of the received request: msg views into it
   sip::Message msg;
   transport::Inbound in;  // where it came from; in.data is not used
@@ -104,7 +126,14 @@ Proxy::Proxy(EventLoop& loop, const EdgeConfig& config)
       });
   // Contexts whose server transaction ended are freed after the loop round, never mid-call.
   loop_.addFlushHook([this] {
-    for (ProxyContext* p : deadContexts_) contexts_.erase(p);
+    for (ProxyContext* p : deadContexts_) {
+      auto it = contexts_.find(p);
+      if (it == contexts_.end()) continue;
+      // Kept for reuse: a context's buffers (the request copy, its parsed headers) are a few KB
+      // that malloc serves slowly; a warm pool makes a new call or REGISTER allocate nothing.
+      if (contextPool_.size() < kContextPoolMax) contextPool_.push_back(std::move(it->second));
+      contexts_.erase(it);
+    }
     deadContexts_.clear();
   });
 }
@@ -517,12 +546,20 @@ bool Proxy::hasBindings(std::string_view user, std::string_view domain) const {
   return locations_ && !locations_->lookup(user, domain, unixNow()).empty();
 }
 
+std::unique_ptr<Proxy::ProxyContext> Proxy::newContext() {
+  if (contextPool_.empty()) return std::make_unique<ProxyContext>();
+  std::unique_ptr<ProxyContext> p = std::move(contextPool_.back());
+  contextPool_.pop_back();
+  p->reset();
+  return p;
+}
+
 void Proxy::replyWhenDurable(const sip::Message& msg, const transport::Inbound& in,
                              RequestContext& ctx) {
   // A server transaction absorbs retransmissions while the write is on its way to disk.
   txn::ServerTransaction* server = txn_->createServer(
       std::string(serverKey(msg.methodToken(), msg)), false, upstreamPeer(msg, in));
-  auto owned = std::make_unique<ProxyContext>();
+  std::unique_ptr<ProxyContext> owned = newContext();
   ProxyContext& p = *owned;
   p.request.assign(msg.buffer());
   p.msg.parse(p.request);
@@ -887,7 +924,7 @@ void Proxy::forwardStateful(const sip::Message& msg, const transport::Inbound& i
   const bool invite = msg.method() == sip::Method::kInvite;
   txn::ServerTransaction* server = txn_->createServer(
       std::string(serverKey(msg.methodToken(), msg)), invite, upstreamPeer(msg, in));
-  auto owned = std::make_unique<ProxyContext>();
+  std::unique_ptr<ProxyContext> owned = newContext();
   ProxyContext& p = *owned;
   p.request.assign(msg.buffer());
   p.msg.parse(p.request);

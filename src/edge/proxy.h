@@ -206,6 +206,9 @@ class Proxy final : public transport::Receiver, public txn::ClientUser, public t
   std::vector<std::unique_ptr<Stage>> stages_;
   std::unordered_map<ProxyContext*, std::unique_ptr<ProxyContext>> contexts_;
   std::vector<ProxyContext*> deadContexts_;
+  static constexpr size_t kContextPoolMax = 4096;
+  std::vector<std::unique_ptr<ProxyContext>> contextPool_;
+  std::unique_ptr<ProxyContext> newContext();
   EdgeCounters counters_;
 
   // Scratch reused per message so the hot path does not allocate once warmed up.

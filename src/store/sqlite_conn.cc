@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "store/sql.h"
@@ -33,7 +34,10 @@ SqlError classify(int code) {
 class SqliteConn final : public SqlConn {
  public:
   explicit SqliteConn(sqlite3* db) : db_(db) {}
-  ~SqliteConn() override { sqlite3_close_v2(db_); }
+  ~SqliteConn() override {
+    for (auto& [sql, stmt] : stmts_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
 
   Dialect dialect() const override { return Dialect::kSqlite; }
   bool connected() const override { return true; }
@@ -41,8 +45,17 @@ class SqliteConn final : public SqlConn {
   SqlOutcome query(std::string_view sql, std::span<const SqlValue> params) override {
     SqlOutcome out;
     sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+    int rc = prepare(sql, &stmt);
     if (rc != SQLITE_OK) return fail(rc, out);
+    // Reset (not finalize) on every way out: the statement stays compiled for the next call, and a
+    // reset one holds no read transaction open.
+    struct Reset {
+      sqlite3_stmt* s;
+      ~Reset() {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+      }
+    } reset{stmt};
     for (size_t i = 0; i < params.size(); ++i) {
       int idx = static_cast<int>(i + 1);
       const SqlValue& v = params[i];
@@ -56,10 +69,7 @@ class SqliteConn final : public SqlConn {
       } else {
         rc = sqlite3_bind_null(stmt, idx);
       }
-      if (rc != SQLITE_OK) {
-        sqlite3_finalize(stmt);
-        return fail(rc, out);
-      }
+      if (rc != SQLITE_OK) return fail(rc, out);
     }
     out.rows.columns = static_cast<size_t>(sqlite3_column_count(stmt));
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -70,12 +80,7 @@ class SqliteConn final : public SqlConn {
                                     static_cast<size_t>(text ? n : 0));
       }
     }
-    if (rc != SQLITE_DONE) {
-      // sqlite3_finalize returns the statement's error; the extended code comes from the handle.
-      sqlite3_finalize(stmt);
-      return fail(sqlite3_extended_errcode(db_), out);
-    }
-    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE) return fail(sqlite3_extended_errcode(db_), out);
     out.rows.changes = sqlite3_changes64(db_);
     return out;
   }
@@ -94,6 +99,24 @@ class SqliteConn final : public SqlConn {
   }
 
  private:
+  // Compiles each distinct statement once: the store's statements are a fixed set, and parsing
+  // SQL was most of the worker's CPU per binding write.
+  int prepare(std::string_view sql, sqlite3_stmt** stmt) {
+    if (auto it = stmts_.find(sql); it != stmts_.end()) {
+      *stmt = it->second;
+      return SQLITE_OK;
+    }
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, stmt, nullptr);
+    if (rc != SQLITE_OK) return rc;
+    if (stmts_.size() >= kMaxCachedStatements) {
+      for (auto& [text, old] : stmts_) sqlite3_finalize(old);
+      stmts_.clear();
+    }
+    stmts_.emplace(std::string(sql), *stmt);
+    return SQLITE_OK;
+  }
+
   SqlOutcome& fail(int rc, SqlOutcome& out) {
     int code = sqlite3_extended_errcode(db_);
     if (code == SQLITE_OK) code = rc;
@@ -103,7 +126,9 @@ class SqliteConn final : public SqlConn {
     return out;
   }
 
+  static constexpr size_t kMaxCachedStatements = 256;
   sqlite3* db_;
+  std::map<std::string, sqlite3_stmt*, std::less<>> stmts_;
 };
 
 }  // namespace
