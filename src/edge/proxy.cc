@@ -1114,7 +1114,11 @@ void Proxy::onTimeout(txn::ClientTransaction& t) {
   if (p == nullptr || p->branch != &t) return;
   ++counters_.branchTimeouts;
   // A destination that times out is suspect: probing confirms or clears it (ds_mark_dst "tp").
-  if (t.tag >= 0 && prober_) prober_->onCallFailed(static_cast<dispatcher::DestId>(t.tag));
+  // Only with probing on: without pings nothing would ever bring the destination back, and one
+  // lost INVITE would take it out for good.
+  if (t.tag >= 0 && prober_ && config_.dispatcher.pingIntervalS > 0) {
+    prober_->onCallFailed(static_cast<dispatcher::DestId>(t.tag));
+  }
   // Timer C after a provisional: cancel the ringing branch before moving on (RFC 3261 §16.8).
   if (t.isInvite() && t.gotProvisional()) sendCancel(*p);
   t.user = nullptr;
