@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/ctl_cmd.h"
+#include "cli/migrate_cmd.h"
 #include "cli/pjsip_cmd.h"
 #include "cli/provision_cmd.h"
 #include "core/event_loop.h"
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
   tandem::cli::addCtlCommands(app);
   addPjsipCommands(app);
   tandem::cli::addProvisioningCommands(app);
+  tandem::cli::addMigrateCommands(app);
 
   CLI11_PARSE(app, argc, argv);
   if (edge->parsed()) return runEdge(edgeConfig, checkOnly);
