@@ -535,7 +535,8 @@ class Prober {
   // No reply to ping: transaction timeout or transport error.
   void onTimeout(Ping ping);
   // A call to dest failed (timeout): counts as a failed ping and sets the P flag, as Kamailio's
-  // ds_mark_dst("tp"). Ignored for disabled or unlisted destinations.
+  // ds_mark_dst("tp"). Ignored for disabled or unlisted destinations, and when probing is off
+  // (intervalMs 0), since no ping would ever clear the mark.
   // REQUIRES: dest < dispatcher.destinations().size()
   void onCallFailed(DestId dest);
 

@@ -251,6 +251,9 @@ void Prober::onTimeout(Ping ping) {
 }
 
 void Prober::onCallFailed(DestId id) {
+  // Without pings nothing would ever bring a marked destination back: one lost INVITE would take
+  // it out for good. (Kamailio's ds_mark_dst is only ever used with probing on.)
+  if (config_.intervalMs == 0) return;
   Destination& dest = dispatcher_.destinations_[id];
   if (dest.presence != Presence::kListed || dest.state == State::kDisabled) return;
   dest.probeFlag = true;

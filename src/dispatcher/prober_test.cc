@@ -215,6 +215,16 @@ TEST(ProberTimelineTest, TryingRecoversAtTheFirstAnswer) {
             (Event{3400, "sip:a", State::kTrying, State::kActive, ProbeReason::kAnswered, 200, 1}));
 }
 
+TEST(ProberModeTest, FailedCallIsIgnoredWithProbingOff) {
+  ProbeConfig off = timelineConfig(ProbingMode::kAll);
+  off.intervalMs = 0;
+  Harness h("1 sip:a\n1 sip:b\n", off);
+  h.prober.onCallFailed(h.id("sip:b"));
+  EXPECT_EQ(h.dest("sip:b").state, State::kActive);
+  EXPECT_EQ(flagsString(h.dest("sip:b")), "AX");
+  EXPECT_EQ(h.usable(), (Uris{"sip:a", "sip:b"}));
+}
+
 TEST(ProberModeTest, Mode0PingsFlaggedUntilProvenAlive) {
   Harness h("1 sip:a 8\n1 sip:b 0\n", timelineConfig(ProbingMode::kFlagged));
   EXPECT_EQ(h.tick(0), (Uris{"sip:a"}));

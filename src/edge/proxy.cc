@@ -498,6 +498,7 @@ Status Proxy::openStore() {
   auto loaded = locations_->load(store_->takeLocations());
   if (!store_->locationsLoaded()) {
     // The database is out of reach: what the journal knew is loaded; the rest follows.
+    for (const store::WriteOp& op : store_->takeJournalOps()) locations_->apply(op);
     store_->loadLocationsLater(2000, [this](std::vector<store::Location> rows) {
       locations_->load(rows);
       locations_->expire(unixNow());
@@ -1114,11 +1115,7 @@ void Proxy::onTimeout(txn::ClientTransaction& t) {
   if (p == nullptr || p->branch != &t) return;
   ++counters_.branchTimeouts;
   // A destination that times out is suspect: probing confirms or clears it (ds_mark_dst "tp").
-  // Only with probing on: without pings nothing would ever bring the destination back, and one
-  // lost INVITE would take it out for good.
-  if (t.tag >= 0 && prober_ && config_.dispatcher.pingIntervalS > 0) {
-    prober_->onCallFailed(static_cast<dispatcher::DestId>(t.tag));
-  }
+  if (t.tag >= 0 && prober_) prober_->onCallFailed(static_cast<dispatcher::DestId>(t.tag));
   // Timer C after a provisional: cancel the ringing branch before moving on (RFC 3261 §16.8).
   if (t.isInvite() && t.gotProvisional()) sendCancel(*p);
   t.user = nullptr;
