@@ -1,10 +1,11 @@
 // The registrar stage (REGISTER for our domains: RFC 3261 §10.3, answered once the bindings are
 // durable) and the location stage (initial requests to a registered AoR go to its contacts).
-#include <ctime>
+#include <optional>
 
 #include "edge/proxy.h"
 #include "edge/stages.h"
 #include "registrar/registrar.h"
+#include "sip/uri.h"
 
 namespace tandem::edge {
 
@@ -72,17 +73,16 @@ class LocationStage final : public Stage {
       t.ruri.assign(b.contact());
       // The next hop: the first Path entry (RFC 3327), else where the REGISTER came from
       // (NAT), else the Contact itself.
-      std::string hop;
+      std::optional<sip::Uri> hop;
       if (!b.path().empty()) {
         t.route.assign(b.path());
-        hop = firstUriOf(b.path());
-      } else if (!b.received().empty()) {
-        hop.assign(b.received());
+        sip::NameAddr first;
+        size_t pos = 0;
+        if (sip::detail::parseNameAddrAt(t.route, &pos, &first)) hop = first.uri;
       } else {
-        hop = t.ruri;
+        hop = sip::parseUri(b.received().empty() ? std::string_view(t.ruri) : b.received());
       }
-      auto uri = sip::parseUri(hop);
-      if (!uri || !proxy_.peerForUri(*uri, &t.peer)) continue;
+      if (!hop || !proxy_.peerForUri(*hop, &t.peer)) continue;
       ctx.targets.push_back(std::move(t));
     }
     if (ctx.targets.empty()) return ctx.reply(480, "Temporarily Unavailable");
@@ -92,18 +92,6 @@ class LocationStage final : public Stage {
   }
 
  private:
-  // "<sip:a;lr>, <sip:b;lr>" → "sip:a;lr".
-  static std::string firstUriOf(std::string_view path) {
-    size_t lt = path.find('<');
-    if (lt == std::string_view::npos) {
-      size_t comma = path.find(',');
-      return std::string(path.substr(0, comma));
-    }
-    size_t gt = path.find('>', lt);
-    if (gt == std::string_view::npos) return {};
-    return std::string(path.substr(lt + 1, gt - lt - 1));
-  }
-
   Proxy& proxy_;
 };
 

@@ -33,13 +33,7 @@ Verdict rewriteTo(Proxy& proxy, RequestContext& ctx, std::string_view destinatio
   }
   ctx.ruriIsLocal = proxy.isLocalUri(*ctx.ruriParsed);
   if (ctx.ruriIsLocal) return Verdict::kContinue;
-  Target t;
-  if (!proxy.peerForUri(*ctx.ruriParsed, &t.peer)) {
-    return ctx.reply(478, "Unresolvable Destination");
-  }
-  ctx.targets.assign(1, std::move(t));
-  ctx.recordRoute = shouldRecordRoute(proxy, ctx);
-  return Verdict::kForward;
+  return forwardTo(proxy, ctx, *ctx.ruriParsed);
 }
 
 class DidStage final : public Stage {

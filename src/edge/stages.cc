@@ -22,6 +22,14 @@ std::string_view uriDomain(const sip::Uri& uri) {
 
 int64_t unixNow() { return static_cast<int64_t>(std::time(nullptr)); }
 
+Verdict forwardTo(const Proxy& proxy, RequestContext& ctx, const sip::Uri& hop) {
+  Target t;
+  if (!proxy.peerForUri(hop, &t.peer)) return ctx.reply(478, "Unresolvable Destination");
+  ctx.targets.assign(1, std::move(t));
+  ctx.recordRoute = shouldRecordRoute(proxy, ctx);
+  return Verdict::kForward;
+}
+
 bool isInitial(const RequestContext& ctx) {
   sip::Method m = ctx.msg.method();
   return !ctx.toTag && m != sip::Method::kAck && m != sip::Method::kCancel;
@@ -91,23 +99,12 @@ class InDialogStage final : public Stage {
         proxy_.counters().relayDenied++;
         return ctx.reply(403, "Relaying Forbidden");
       }
-      Target t;
-      if (!proxy_.peerForUri(routes[ctx.localRoutes].uri, &t.peer)) {
-        return ctx.reply(478, "Unresolvable Destination");
-      }
-      ctx.targets.assign(1, t);
-      ctx.recordRoute = shouldRecordRoute(proxy_, ctx);
-      return Verdict::kForward;
+      return forwardTo(proxy_, ctx, routes[ctx.localRoutes].uri);
     }
     if (!ctx.toTag) return Verdict::kContinue;  // initial request: routing stages decide
     // In dialog, no route left: the Request-URI (the peer's Contact) is the next hop.
     if (ctx.localRoutes == 0 || ctx.ruriIsLocal) return ctx.reply(404, "Not Here");
-    Target t;
-    if (!proxy_.peerForUri(ctx.msg.requestUri(), &t.peer)) {
-      return ctx.reply(478, "Unresolvable Destination");
-    }
-    ctx.targets.assign(1, t);
-    return Verdict::kForward;
+    return forwardTo(proxy_, ctx, ctx.msg.requestUri());
   }
 
  private:
@@ -124,13 +121,7 @@ class RelayCheckStage final : public Stage {
       proxy_.counters().relayDenied++;
       return ctx.reply(403, "Relaying Forbidden");
     }
-    Target t;
-    if (!proxy_.peerForUri(ctx.msg.requestUri(), &t.peer)) {
-      return ctx.reply(478, "Unresolvable Destination");
-    }
-    ctx.targets.assign(1, t);
-    ctx.recordRoute = shouldRecordRoute(proxy_, ctx);
-    return Verdict::kForward;
+    return forwardTo(proxy_, ctx, ctx.msg.requestUri());
   }
 
  private:

@@ -95,6 +95,10 @@ std::string_view uriDomain(const sip::Uri& uri);
 // Seconds of the wall clock, as bindings and nonces count them.
 int64_t unixNow();
 
+// Forwards the request to the one address hop names (Record-Route by shouldRecordRoute), or
+// answers 478 when hop has no numeric address.
+Verdict forwardTo(const Proxy& proxy, RequestContext& ctx, const sip::Uri& hop);
+
 // True when the request starts something new here: no To tag, not ACK/CANCEL.
 bool isInitial(const RequestContext& ctx);
 // Record-Route policy for a forwarded request (initial INVITE/SUBSCRIBE/REFER when enabled).

@@ -1,41 +1,9 @@
 // StoreLink: start-up order (docs/store.md) and the hand-off between the worker and the loop.
 #include "edge/store_link.h"
 
-#include <map>
-
 #include "core/log.h"
 
 namespace tandem::edge {
-
-namespace {
-
-// Applies journaled location writes to rows read from elsewhere (newest write wins per ruid).
-void applyJournal(const std::vector<store::WriteOp>& ops, std::vector<store::Location>& rows) {
-  std::map<std::string, store::Location> byRuid;
-  for (auto& l : rows) byRuid[l.ruid] = std::move(l);
-  for (const auto& op : ops) {
-    if (const auto* put = std::get_if<store::PutLocation>(&op)) {
-      auto it = byRuid.find(put->location.ruid);
-      if (it == byRuid.end() || it->second.lastModified <= put->location.lastModified) {
-        byRuid[put->location.ruid] = put->location;
-      }
-    } else if (const auto* del = std::get_if<store::DeleteLocation>(&op)) {
-      byRuid.erase(del->ruid);
-    } else if (const auto* aor = std::get_if<store::DeleteAor>(&op)) {
-      for (auto it = byRuid.begin(); it != byRuid.end();) {
-        if (it->second.username == aor->username && it->second.domain == aor->domain) {
-          it = byRuid.erase(it);
-        } else {
-          ++it;
-        }
-      }
-    }
-  }
-  rows.clear();
-  for (auto& [ruid, l] : byRuid) rows.push_back(std::move(l));
-}
-
-}  // namespace
 
 Result<std::unique_ptr<StoreLink>> StoreLink::open(EventLoop& loop, const EdgeConfig::Store& cfg) {
   std::unique_ptr<StoreLink> link(new StoreLink(loop));
@@ -85,7 +53,7 @@ Result<std::unique_ptr<StoreLink>> StoreLink::open(EventLoop& loop, const EdgeCo
   }
   if (!link->locationsLoaded_ && journal != nullptr) {
     // The database is out of reach: the journal holds what this edge acknowledged meanwhile.
-    if (auto ops = journal->records(); ops) applyJournal(*ops, link->locations_);
+    if (auto ops = journal->records(); ops) link->journalOps_ = std::move(*ops);
   }
 
   if (Status s = link->completions_.attach(loop); !s) return s;

@@ -37,8 +37,11 @@ class StoreLink {
   const store::Cache& cache() const { return cache_; }
   const std::string& description() const { return description_; }
 
-  // Bindings loaded at start (the database's, else the journal's). Moved out once.
+  // Bindings read from the database at start. Moved out once.
   std::vector<store::Location> takeLocations() { return std::move(locations_); }
+  // When the database could not be read at start: the writes in the local journal, in order
+  // (what this edge acknowledged before it stopped). Moved out once.
+  std::vector<store::WriteOp> takeJournalOps() { return std::move(journalOps_); }
   // Whether the location table could be read from the database at start. When false the edge
   // retries with loadLocationsLater.
   bool locationsLoaded() const { return locationsLoaded_; }
@@ -61,6 +64,7 @@ class StoreLink {
   store::CompletionQueue completions_;
   std::unique_ptr<store::StoreWorker> worker_;
   std::vector<store::Location> locations_;
+  std::vector<store::WriteOp> journalOps_;
   bool locationsLoaded_ = false;
   std::function<void(store::TableSet)> onChange_;
   uint32_t retryMs_ = 2000;

@@ -461,6 +461,16 @@ Status LocationTable::put(std::string_view user, std::string_view domain, const 
   return Status::ok();
 }
 
+Status LocationTable::apply(const store::WriteOp& op) {
+  if (const auto* put = std::get_if<store::PutLocation>(&op)) return this->put(put->location);
+  if (const auto* del = std::get_if<store::DeleteLocation>(&op)) {
+    remove(del->ruid);
+  } else if (const auto* aor = std::get_if<store::DeleteAor>(&op)) {
+    removeAor(aor->username, aor->domain);
+  }
+  return Status::ok();
+}
+
 Status LocationTable::put(const store::Location& row) {
   BindingFields f;
   f.ruid = row.ruid;

@@ -218,6 +218,32 @@ TEST(LocationTableTest, LoadsStoreRowsAndSkipsBadOnes) {
   EXPECT_EQ(back[1].q, 0.5);
 }
 
+TEST(LocationTableTest, AppliesJournaledWritesInOrder) {
+  LocationTable t(1);
+  store::Location a;
+  a.ruid = "ul0-j-1";
+  a.username = "alice";
+  a.domain = "example.com";
+  a.contact = "sip:alice@192.0.2.1";
+  a.expires = kNow + 100;
+  store::Location b = a;
+  b.ruid = "ul0-j-2";
+  b.contact = "sip:alice@192.0.2.2";
+  store::Location c = a;
+  c.ruid = "ul0-j-3";
+  c.username = "bob";
+  ASSERT_TRUE(t.apply(store::PutLocation{a}));
+  ASSERT_TRUE(t.apply(store::PutLocation{b}));
+  ASSERT_TRUE(t.apply(store::PutLocation{c}));
+  ASSERT_TRUE(t.apply(store::DeleteLocation{"ul0-j-1"}));
+  EXPECT_EQ(t.lookup("alice", "example.com").size(), 1u);
+  ASSERT_TRUE(t.apply(store::DeleteAor{"alice", "example.com"}));
+  EXPECT_TRUE(t.lookup("alice", "example.com").empty());
+  EXPECT_EQ(t.bindingCount(), 1u);           // bob's
+  EXPECT_TRUE(t.apply(store::InsertCdr{}));  // not a binding: ignored
+  EXPECT_EQ(t.bindingCount(), 1u);
+}
+
 TEST(LocationTableTest, MarkSyncedFlipsState) {
   LocationTable t(1);
   ASSERT_TRUE(t.put("alice", "example.com", fields("r1", "sip:a@1")));

@@ -191,6 +191,9 @@ class LocationTable {
   bool remove(std::string_view ruid);
   // Removes every binding of the AoR; returns how many.
   size_t removeAor(std::string_view user, std::string_view domain);
+  // Applies one store write as the table's own change (put, remove or removeAor): how journaled
+  // writes are replayed into memory when the database cannot be read. A CDR write is ignored.
+  Status apply(const store::WriteOp& op);
   void clear();
   // Marks a binding as durable in the store (State CS_SYNC in ul.dump). False if unknown.
   bool markSynced(std::string_view ruid);
