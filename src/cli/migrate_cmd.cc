@@ -12,16 +12,18 @@ namespace tandem::cli {
 
 namespace {
 
-[[noreturn]] void finish(int code) {
-  std::cout.flush();
-  if (code == 0) throw CLI::Success();
-  throw CLI::RuntimeError(code);
-}
+[[noreturn]] void finish(int code) { finishMigrate(code); }
 
 constexpr const char* kEdgeHelp =
     "tandem edge control URL (default: $TANDEM_CTL_URL, else http://127.0.0.1:7060/rpc)";
 
 }  // namespace
+
+void finishMigrate(int code) {
+  std::cout.flush();
+  if (code == 0) throw CLI::Success();
+  throw CLI::RuntimeError(code);
+}
 
 void addMigrateCommands(CLI::App& app) {
   auto* migrate =
@@ -127,6 +129,10 @@ void addMigrateCommands(CLI::App& app) {
     drain->terminal = ::isatty(STDOUT_FILENO) == 1;
     finish(migrate::runDrain(*drain, std::cout, std::cerr));
   });
+
+  addMigrateRunCommands(*migrate);
+  addMigrateWizardCommand(*migrate);
+  addMigrateVerifyCommand(*migrate);
 }
 
 }  // namespace tandem::cli

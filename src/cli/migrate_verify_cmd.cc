@@ -1,0 +1,8 @@
+// `tandem migrate verify`: flags and help; the work is in src/migrate.
+#include "cli/migrate_cmd.h"
+
+namespace tandem::cli {
+
+void addMigrateVerifyCommand(CLI::App& /*migrate*/) {}
+
+}  // namespace tandem::cli

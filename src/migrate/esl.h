@@ -1,0 +1,2 @@
+// tandem migrate: esl (being written).
+#pragma once

@@ -1,0 +1,1 @@
+// Tests of esl.h (being written).

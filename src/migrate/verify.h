@@ -1,0 +1,2 @@
+// tandem migrate: verify (being written).
+#pragma once

@@ -1,0 +1,2 @@
+// tandem migrate: wizard (being written).
+#pragma once
