@@ -11,7 +11,7 @@ BUILD_PKGS=(build-essential cmake ninja-build ccache pkg-config make python3 unz
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libsqlite3-dev libpq-dev)
 RUN_PKGS=(sip-tester)
-TEST_PKGS=(sip-tester baresip-core procps clang-format git prometheus postgresql)
+TEST_PKGS=(sip-tester baresip-core procps clang-format git prometheus postgresql kamailio)
 DEV_PKGS=(clang libclang-rt-14-dev clang-format clang-tidy)  # make fuzz, make format, linting
 
 install_missing() {

@@ -71,6 +71,12 @@ void addMigrateCommands(CLI::App& app) {
                 "apply to Kamailio: its dispatcher list file (backed up as FILE.bak.<UTC time>)");
   a->add_option("--kamailio-url", apply->kamailioUrl,
                 "Kamailio's jsonrpcs URL (default path /RPC), with --kamailio-list");
+  a->add_flag("--no-resolve-check", apply->noResolveCheck,
+              "Kamailio: do not check that the profile's hosts resolve (Kamailio drops those that "
+              "do not)");
+  a->add_option("--tenant", apply->tenant,
+                "apply to this tenant domain's dispatcher set (from the edge's tenant.list) "
+                "instead of the profile's set");
   a->add_option("--timeout", apply->timeoutSeconds, "seconds per RPC call")->capture_default_str();
   a->footer(
       "tandem edge: adds a missing destination, sets weights (remove + add, which keeps its "
@@ -88,12 +94,19 @@ void addMigrateCommands(CLI::App& app) {
       ->required();
   s->add_option("--out", snapshot->outDir, "directory (created when missing)")
       ->capture_default_str();
+  s->add_option("--tenant", snapshot->tenant,
+                "only this tenant domain's dispatcher set (from the edge's tenant.list)");
   s->add_option("--timeout", snapshot->timeoutSeconds, "seconds per request")
       ->capture_default_str();
+  s->add_option("--window", snapshot->window,
+                "also measure the answer-seizure ratio over this long (0s: only since start)")
+      ->capture_default_str();
   s->footer(
-      "Writes DIR/<UTC time>-<label>.json: per destination state, active calls and latency,\n"
-      "registrations (ul.stats), counters (stats.get), replies by code and 5xx/408 counts\n"
-      "(GET /metrics). Prints the path. Exit status: 0 written, 1 error.");
+      "Writes DIR/<UTC time>-<label>.json: per destination state, active calls, latency and\n"
+      "INVITE outcomes, registrations (ul.stats), counters (stats.get), the answer-seizure ratio\n"
+      "since start and over --window, replies by code and 5xx/408 counts (GET /metrics). With "
+      "--tenant, only that set's destinations and a \"scope\" field (the\n"
+      "counters stay the whole edge's). Prints the path. Exit status: 0 written, 1 error.");
   s->callback([snapshot] { finish(migrate::runSnapshot(*snapshot, std::cout, std::cerr)); });
 
   auto diff = std::make_shared<migrate::DiffArgs>();
@@ -112,17 +125,30 @@ void addMigrateCommands(CLI::App& app) {
   w->add_option("--edge", drain->edge, kEdgeHelp);
   w->add_option("--node", drain->node, "the draining node's URI as dispatcher.list shows it")
       ->required();
-  w->add_option("--set", drain->set, "only this dispatcher set (default: every set listing it)");
+  auto* drainSet = w->add_option("--set", drain->set,
+                                 "only this dispatcher set (default: every set listing it)");
+  w->add_option("--tenant", drain->tenant,
+                "only this tenant domain's dispatcher set (from the edge's tenant.list)")
+      ->excludes(drainSet);
+  auto* fs = w->add_option("--fs", drain->freeswitch,
+                           "also poll FreeSWITCH's event socket at HOST:PORT (show calls count); "
+                           "drained when both the edge and FreeSWITCH say so");
+  w->add_option("--fs-password", drain->freeswitchPassword, "event socket password")
+      ->needs(fs)
+      ->capture_default_str();
   w->add_option("--threshold", drain->threshold, "done at or below this many calls")
       ->capture_default_str();
   w->add_option("--interval", drain->interval, "time between polls: 15s, 2m, ...")
       ->capture_default_str();
   w->add_option("--timeout", drain->timeout, "give up after this long: 30m, 4h, ...")
       ->capture_default_str();
-  w->add_option("--rpc-timeout", drain->timeoutSeconds, "seconds per RPC call")
+  w->add_option("--rpc-timeout", drain->timeoutSeconds,
+                "seconds per RPC call (and per event-socket step)")
       ->capture_default_str();
   w->footer(
       "Polls ACTIVE_CALLS of dispatcher.list (the tandem edge counts them from its dialogs).\n"
+      "With --fs, also FreeSWITCH's own count (calls originated on the node included); the\n"
+      "larger of the two is the node's calls, and both are shown.\n"
       "A bar when stdout is a terminal, else one line per poll.\n"
       "Exit status: 0 drained, 1 error, 2 timeout.");
   w->callback([drain] {

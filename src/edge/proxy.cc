@@ -313,6 +313,8 @@ std::vector<std::pair<std::string_view, uint64_t>> Proxy::stats() const {
       {"forwarded_responses", c.forwardedResponses},
       {"stateless_forwards", c.statelessForwards},
       {"failovers", c.failovers},
+      {"call_attempts", c.callAttempts},
+      {"calls_answered", c.callsAnswered},
       {"branch_timeouts", c.branchTimeouts},
       {"cancels", c.cancelsReceived},
       {"no_destination", c.noDestination},
@@ -767,6 +769,7 @@ void Proxy::replyStatelessWith(const sip::Message& req, const transport::Inbound
   if (code > 100) tag = localTag(req);
   if (!sip::buildResponse(req, code, reason, tag, headers, out_)) return;
   countReply(code);
+  countCallOutcome(req, code);
   txn::Peer peer = upstreamPeer(req, in);
   transport_->send(peer.transport, peer.address, out_, peer.connection);
 }
@@ -775,6 +778,32 @@ void Proxy::replyStatelessWith(const sip::Message& req, const transport::Inbound
 
 void Proxy::countReply(int code) {
   if (code >= 100 && code < 700) ++counters_.repliesByCode[static_cast<size_t>(code)];
+}
+
+namespace {
+bool isInitialInvite(const sip::Message& req) {
+  return req.method() == sip::Method::kInvite && req.to() != nullptr && req.to()->tag().empty();
+}
+}  // namespace
+
+void Proxy::countCallOutcome(const sip::Message& req, int code) {
+  if (code < 200 || code == 401 || code == 407 || !isInitialInvite(req)) return;
+  ++counters_.callAttempts;
+  if (code < 300) ++counters_.callsAnswered;
+}
+
+void Proxy::countBranchOutcome(const txn::ClientTransaction& t, int code) {
+  if (t.tag < 0 || !t.isInvite() || code < 200) return;
+  auto* p = static_cast<const ProxyContext*>(t.user);
+  // A retransmitted 2xx reaches us again after the first went up: count that branch once.
+  if (p == nullptr || !isInitialInvite(p->msg) || (code < 300 && p->finished)) return;
+  const auto id = static_cast<size_t>(t.tag);
+  if (id >= destCalls_.size()) destCalls_.resize(id + 1);
+  DestCalls& d = destCalls_[id];
+  ++d.attempts;
+  if (code < 300) ++d.answered;
+  if (code >= 500 && code < 600) ++d.failed5xx;
+  if (code == 408) ++d.timeouts;
 }
 
 std::string Proxy::newBranch() {
@@ -982,6 +1011,7 @@ void Proxy::replyFromContext(ProxyContext& p, int code, std::string_view reason,
   if (!sip::buildResponse(p.msg, code, reason, localTag(p.msg), headers, out_)) return;
   p.finished = code >= 200;
   countReply(code);
+  countCallOutcome(p.msg, code);
   p.server->respond(code, out_);
 }
 
@@ -991,6 +1021,8 @@ void Proxy::sendUpstream(ProxyContext& p, int code, const sip::Message& response
   editor_.removeTopVia();
   out_.clear();
   editor_.serialize(out_);
+  // Retransmitted 2xx go up too; only the first final answer is an outcome.
+  if (code >= 200 && !p.finished) countCallOutcome(p.msg, code);
   if (code >= 200) p.finished = true;
   ++counters_.forwardedResponses;
   countReply(code);
@@ -1087,6 +1119,7 @@ void Proxy::onResponse(txn::ClientTransaction& t, int code, std::string_view raw
     return;
   }
   if (code == 100) return;  // hop by hop: we sent our own
+  countBranchOutcome(t, code);
   if (code < 200) {
     if (p->cancelled) sendCancel(*p);
     if (!p->finished) sendUpstream(*p, code, resp);
@@ -1114,6 +1147,7 @@ void Proxy::onTimeout(txn::ClientTransaction& t) {
   auto* p = static_cast<ProxyContext*>(t.user);
   if (p == nullptr || p->branch != &t) return;
   ++counters_.branchTimeouts;
+  countBranchOutcome(t, 408);
   // A destination that times out is suspect: probing confirms or clears it (ds_mark_dst "tp").
   if (t.tag >= 0 && prober_) prober_->onCallFailed(static_cast<dispatcher::DestId>(t.tag));
   // Timer C after a provisional: cancel the ringing branch before moving on (RFC 3261 §16.8).

@@ -43,6 +43,10 @@ struct EdgeCounters {
   uint64_t forwardedResponses = 0;
   uint64_t statelessForwards = 0;  // ACK for 2xx and responses without a transaction
   uint64_t failovers = 0;
+  // Answer-seizure ratio: initial INVITEs that got a final answer from the edge (401/407
+  // challenges excluded: they are a handshake, not an outcome), and those answered 2xx.
+  uint64_t callAttempts = 0;
+  uint64_t callsAnswered = 0;
   uint64_t branchTimeouts = 0;
   uint64_t cancelsReceived = 0;
   uint64_t noDestination = 0;
@@ -128,6 +132,15 @@ class Proxy final : public transport::Receiver, public txn::ClientUser, public t
   // "udp:127.0.0.1:5060" for a listener index (Inbound::listener).
   const std::string& socketText(int listener) const;
   EdgeCounters& counters() { return counters_; }
+  // Outcomes of initial INVITE branches sent to each dispatcher destination (by DestId): what the
+  // migrate gates measure a node's answer-seizure ratio with. Sized lazily; ids beyond it are 0.
+  struct DestCalls {
+    uint64_t attempts = 0;  // branches that ended (final answer or timeout)
+    uint64_t answered = 0;  // 2xx
+    uint64_t failed5xx = 0;
+    uint64_t timeouts = 0;  // 408 received or no answer in time
+  };
+  const std::vector<DestCalls>& destCalls() const { return destCalls_; }
   const DialogTable& dialogs() const { return *dialogs_; }
 
  private:
@@ -169,6 +182,9 @@ class Proxy final : public transport::Receiver, public txn::ClientUser, public t
   void onTransition(const dispatcher::Transition& t);
   void resolveDestinations();
   void countReply(int code);
+  // req's final answer leaves the edge: counts ASR when req is an initial INVITE.
+  void countCallOutcome(const sip::Message& req, int code);
+  void countBranchOutcome(const txn::ClientTransaction& t, int code);
   int listenerFor(const txn::Peer& peer) const;
   const std::string& hostPortOf(int listener) const;
   void describeListeners();
@@ -210,6 +226,7 @@ class Proxy final : public transport::Receiver, public txn::ClientUser, public t
   std::vector<std::unique_ptr<ProxyContext>> contextPool_;
   std::unique_ptr<ProxyContext> newContext();
   EdgeCounters counters_;
+  std::vector<DestCalls> destCalls_;
 
   // Scratch reused per message so the hot path does not allocate once warmed up.
   sip::Message rx_;

@@ -23,7 +23,7 @@ json latencyJson(const dispatcher::LatencyStats& l) {
 
 // dispatcher.list in Kamailio's shape (RECORDS / SET / TARGETS / DEST), so scripts written for
 // kamcmd keep working, plus tandem's fields (STATE, ACTIVE_CALLS, ...).
-json dispatcherList(const dispatcher::Dispatcher& d) {
+json dispatcherList(const dispatcher::Dispatcher& d, const std::vector<Proxy::DestCalls>& calls) {
   json records = json::array();
   std::vector<dispatcher::DestinationInfo> all = d.list();
   for (const auto& set : d.sets()) {
@@ -36,6 +36,7 @@ json dispatcherList(const dispatcher::Dispatcher& d) {
       if (info.weight != 0) attrs["WEIGHT"] = info.weight;
       if (info.rweight != 0) attrs["RWEIGHT"] = info.rweight;
       if (info.maxload != 0) attrs["MAXLOAD"] = info.maxload;
+      const Proxy::DestCalls c = info.id < calls.size() ? calls[info.id] : Proxy::DestCalls{};
       targets.push_back(json{{"DEST", json{{"URI", std::string(info.uri)},
                                            {"FLAGS", info.flags},
                                            {"STATE", std::string(info.state)},
@@ -45,6 +46,10 @@ json dispatcherList(const dispatcher::Dispatcher& d) {
                                            {"LOAD", info.load},
                                            {"ATTRS", attrs},
                                            {"LATENCY", latencyJson(info.latency)},
+                                           {"CALLS", json{{"ATTEMPTS", c.attempts},
+                                                          {"ANSWERED", c.answered},
+                                                          {"FAILED_5XX", c.failed5xx},
+                                                          {"TIMEOUTS", c.timeouts}}},
                                            {"PINGS", json{{"SENT", info.probe.sent},
                                                           {"ANSWERED", info.probe.answered},
                                                           {"REJECTED", info.probe.rejected},
@@ -103,8 +108,8 @@ void Proxy::registerControl(control::ControlServer& server) {
   }
   rpc.add("dispatcher.list",
           "Destination sets: state, flags (A/I/T/D/R + P/X), priority, attrs, active calls, "
-          "latency and ping counters.",
-          [this](const json&) -> Result<json> { return dispatcherList(*dispatcher_); });
+          "latency, ping counters and outcomes of the initial INVITEs sent to each (CALLS).",
+          [this](const json&) -> Result<json> { return dispatcherList(*dispatcher_, destCalls_); });
 
   rpc.add("dispatcher.set_state",
           "dispatcher.set_state STATE SETID URI|all - STATE is a|i|t|d[p], or active, inactive, "
@@ -309,6 +314,10 @@ void Proxy::writeMetrics(control::PromWriter& w) const {
   w.counter("tandem_sip_messages_total", "SIP messages", {{"direction", "in"}}, t.rxMessages);
   w.counter("tandem_sip_messages_total", "SIP messages", {{"direction", "out"}}, t.txMessages);
   w.counter("tandem_failovers_total", "Branches started after a failed one", c.failovers);
+  w.counter("tandem_call_attempts_total",
+            "Initial INVITEs answered with a final response (401/407 challenges excluded)",
+            c.callAttempts);
+  w.counter("tandem_calls_answered_total", "Initial INVITEs answered 2xx", c.callsAnswered);
   w.counter("tandem_branch_timeouts_total", "Branches with no final answer in time",
             c.branchTimeouts);
   w.gauge("tandem_tcp_connections", "Open TCP connections", transport_->openConnections());

@@ -263,6 +263,13 @@ ApplyReport applyTandem(EdgeLink& link, const Profile& profile, bool dryRun) {
   return report;
 }
 
+Result<Profile> profileForTenant(EdgeLink& link, Profile profile, std::string_view domain) {
+  auto set = tenantSet(link, domain);
+  if (!set) return set.status();
+  profile.set = *set;
+  return profile;
+}
+
 ordered_json rawRows(const std::vector<ListedDest>& rows) {
   ordered_json out = ordered_json::array();
   for (const auto& r : rows) out.push_back(r.raw);

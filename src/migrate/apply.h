@@ -74,6 +74,11 @@ struct ApplyReport {
 // fails), then lists again and verifies (kTandem). Blocking.
 ApplyReport applyTandem(EdgeLink& link, const Profile& profile, bool dryRun);
 
+// The profile moved to the dispatcher set of a tenant domain (tenantSet in edge.h): tenants move
+// one batch at a time, each in its own set, so one profile file serves every tenant. Errors:
+// tenantSet's.
+Result<Profile> profileForTenant(EdgeLink& link, Profile profile, std::string_view domain);
+
 // The raw DEST objects of rows, for audit lines.
 nlohmann::ordered_json rawRows(const std::vector<ListedDest>& rows);
 

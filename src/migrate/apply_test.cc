@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
+#include "migrate/migrate.h"
 #include "migrate/test_util.h"
 
 namespace tandem::migrate {
@@ -251,6 +254,119 @@ TEST(VerifySet, WrongWeightIsAMismatch) {
   EXPECT_EQ(verifySet(make("canary:10"), *rows, Flavor::kTandem),
             (std::vector<std::string>{"sip:10.0.1.30:5060: weight is 50, expected 90",
                                       "sip:10.0.1.31:5060: weight is 50, expected 10"}));
+}
+
+TEST(TenantSet, FindsTheTenantsSet) {
+  test::FakeTandemEdge edge("1 sip:10.0.1.30:5060 0 0 weight=100\n");
+  edge.addTenant("a.example.com", 1);
+  edge.addTenant("b.example.com", 7);
+  auto set = tenantSet(edge, "B.Example.com");
+  ASSERT_TRUE(set) << set.message();
+  EXPECT_EQ(*set, 7u);
+  EXPECT_EQ(edge.calls, (std::vector<std::string>{"tenant.list []"}));
+}
+
+TEST(TenantSet, AnUnknownTenantIsNamed) {
+  test::FakeTandemEdge edge("1 sip:10.0.1.30:5060 0 0 weight=100\n");
+  edge.addTenant("a.example.com", 1);
+  EXPECT_EQ(tenantSet(edge, "x.com").message(), "tenant \"x.com\" is not provisioned on the edge");
+  edge.tenants = nlohmann::ordered_json::array();
+  EXPECT_EQ(tenantSet(edge, "x.com").message(), "tenant \"x.com\" is not provisioned on the edge");
+}
+
+TEST(TenantSet, AnEdgeWithoutAStoreHasNoTenantTable) {
+  test::FakeTandemEdge edge("1 sip:10.0.1.30:5060 0 0 weight=100\n");
+  EXPECT_EQ(tenantSet(edge, "x.com").message(),
+            "the edge has no tenant table (start it with a [store])");
+}
+
+TEST(TenantSet, FailuresAndOddAnswersAreErrors) {
+  test::FakeTandemEdge edge("1 sip:10.0.1.30:5060 0 0 weight=100\n");
+  edge.failing["tenant.list"] = "store unavailable: down";
+  EXPECT_EQ(tenantSet(edge, "x.com").message(), "tenant.list: error 500: store unavailable: down");
+  edge.failing.clear();
+  edge.tenants = nlohmann::ordered_json::object();
+  EXPECT_EQ(tenantSet(edge, "x.com").message(), "tenant.list: unexpected answer: not an array");
+  edge.tenants = nlohmann::ordered_json::parse(R"([{"setid":1}])");
+  EXPECT_EQ(tenantSet(edge, "x.com").message(),
+            "tenant.list: unexpected answer: a row without a domain");
+  edge.tenants = nlohmann::ordered_json::parse(R"([{"domain":"x.com","setid":0}])");
+  EXPECT_EQ(tenantSet(edge, "x.com").message(),
+            "tenant.list: unexpected answer: tenant x.com has setid 0");
+  test::ScriptedLink link;
+  link.fail("tenant.list", control::RpcReply::Outcome::kConnectFailed,
+            "cannot connect to 127.0.0.1:7060: Connection refused");
+  EXPECT_EQ(tenantSet(link, "x.com").message(),
+            "tenant.list: cannot connect to 127.0.0.1:7060: Connection refused");
+}
+
+// The profile is written for set 1; the tenant lives in set 2, which is the one that changes.
+class TenantApplyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ProfileArgs p{"both", kOld, kNew, 1, "tandem", dir_.file("both.json")};
+    std::ostringstream out, err;
+    ASSERT_EQ(runProfile(p, out, err), kExitOk) << err.str();
+    args_.profile = p.output;
+    args_.audit = dir_.file("audit.jsonl");
+    args_.operatorName = "alice";
+    args_.tenant = "example.com";
+    edge_.addTenant("example.com", 2);
+  }
+
+  test::TempDir dir_;
+  ApplyArgs args_;
+  test::FakeTandemEdge edge_{
+      "1 sip:10.0.1.30:5060 0 0 weight=100\n"
+      "2 sip:10.0.1.30:5060 0 0 weight=100\n"};
+  std::ostringstream out_;
+  std::ostringstream err_;
+};
+
+TEST_F(TenantApplyTest, TheTenantsSetReplacesTheProfiles) {
+  EXPECT_EQ(runApplyWith(args_, edge_, out_, err_), kExitOk) << err_.str();
+  EXPECT_TRUE(out_.str().starts_with("tenant example.com: set 2 replaces the profile's set 1\n"))
+      << out_.str();
+  EXPECT_NE(out_.str().find("applied both to set 2 at http://fake-edge/rpc"), std::string::npos)
+      << out_.str();
+  EXPECT_EQ(listSet(edge_, 1).size(), 1u);  // the profile's own set is left alone
+  auto two = listSet(edge_, 2);
+  ASSERT_EQ(two.size(), 2u);
+  for (const auto& r : two) {
+    EXPECT_TRUE(r.uri == kOld || r.uri == kNew) << r.uri;
+    EXPECT_EQ(r.state, "active") << r.uri;
+    EXPECT_EQ(r.weight, 50u) << r.uri;
+  }
+  EXPECT_NE(two[0].uri, two[1].uri);
+  auto audit = nlohmann::json::parse(test::readFile(args_.audit));
+  EXPECT_EQ(audit["set"], 2);
+  EXPECT_EQ(audit["tenant"], "example.com");
+  EXPECT_EQ(audit["profile_set"], 1);
+}
+
+TEST_F(TenantApplyTest, ADryRunNamesTheTenantsSet) {
+  args_.dryRun = true;
+  EXPECT_EQ(runApplyWith(args_, edge_, out_, err_), kExitOk) << err_.str();
+  EXPECT_NE(out_.str().find("tenant example.com: set 2 replaces the profile's set 1\n"
+                            "dry run: set 2 at http://fake-edge/rpc to both\n"),
+            std::string::npos)
+      << out_.str();
+}
+
+TEST_F(TenantApplyTest, AnUnknownTenantChangesNothing) {
+  args_.tenant = "other.com";
+  EXPECT_EQ(runApplyWith(args_, edge_, out_, err_), kExitFailed);
+  EXPECT_EQ(err_.str(),
+            "error: tenant \"other.com\" is not provisioned on the edge (nothing changed)\n");
+  EXPECT_EQ(test::readFile(args_.audit), "");
+  EXPECT_EQ(edge_.calls, (std::vector<std::string>{"tenant.list []"}));
+}
+
+TEST_F(TenantApplyTest, KamailioHasNoTenantTable) {
+  args_.kamailioList = dir_.file("dispatcher.list");
+  EXPECT_EQ(runApplyWith(args_, edge_, out_, err_), kExitFailed);
+  EXPECT_EQ(err_.str(), "error: --tenant needs a tandem edge: Kamailio has no tenant table\n");
+  EXPECT_TRUE(edge_.calls.empty());
 }
 
 }  // namespace

@@ -104,6 +104,8 @@ int watchDrain(EdgeLink& link, const DrainOptions& options, const DrainDeps& dep
   bool everListed = false;
   bool warnedActive = false;
   uint32_t lastCalls = 0;
+  std::string lastDetail;  // "edge E, FreeSWITCH F; " when watching both, else ""
+  const bool withFreeswitch = !options.freeswitch.empty();
   int failures = 0;
   auto endLine = [&] {
     if (options.terminal) out << "\n";
@@ -118,6 +120,17 @@ int watchDrain(EdgeLink& link, const DrainOptions& options, const DrainDeps& dep
       polled = rows.status();
     } else {
       polled = nodeCalls(*rows, options.node, options.set);
+    }
+    std::optional<uint32_t> fsCalls;
+    if (polled && withFreeswitch) {
+      auto fs = deps.freeswitchCalls
+                    ? deps.freeswitchCalls()
+                    : Result<uint32_t>::error("FreeSWITCH " + options.freeswitch + ": no source");
+      if (fs) {
+        fsCalls = *fs;
+      } else {
+        polled = fs.status();
+      }
     }
     if (!polled) {
       ++failures;
@@ -138,9 +151,14 @@ int watchDrain(EdgeLink& link, const DrainOptions& options, const DrainDeps& dep
         return kDrainError;
       }
       everListed = everListed || n.listed;
-      if (!first) first = n.calls;
-      rate.add(now, n.calls);
-      lastCalls = n.calls;
+      // The edge misses calls the node originated itself; FreeSWITCH misses none of its own.
+      const uint32_t total = fsCalls ? std::max(n.calls, *fsCalls) : n.calls;
+      if (!first) first = total;
+      rate.add(now, total);
+      lastCalls = total;
+      lastDetail = fsCalls ? "edge " + std::to_string(n.calls) + ", FreeSWITCH " +
+                                 std::to_string(*fsCalls) + "; "
+                           : "";
       if (n.listed && n.state == "active" && !warnedActive) {
         warnedActive = true;
         if (options.terminal) out << "\n";
@@ -148,28 +166,31 @@ int watchDrain(EdgeLink& link, const DrainOptions& options, const DrainDeps& dep
             << " is active, not drain: new calls still go to it (tandem migrate apply a profile "
                "that drains it)\n";
       }
-      std::string calls = std::to_string(n.calls) + (n.calls == 1 ? " call" : " calls");
-      std::string where = n.listed ? "" : " (no longer listed)";
+      std::string calls = std::to_string(total) + (total == 1 ? " call" : " calls");
+      std::string where = fsCalls ? " (edge " + std::to_string(n.calls) +
+                                        (n.listed ? "" : ": no longer listed") + ", FreeSWITCH " +
+                                        std::to_string(*fsCalls) + ")"
+                          : n.listed ? ""
+                                     : " (no longer listed)";
       if (options.terminal) {
-        out << "\r\x1b[K" << bar(*first, n.calls, options.threshold) << " " << calls << where
-            << ", " << rateText(rate, n.calls, options.threshold) << " (" << elapsed << ")"
-            << std::flush;
+        out << "\r\x1b[K" << bar(*first, total, options.threshold) << " " << calls << where << ", "
+            << rateText(rate, total, options.threshold) << " (" << elapsed << ")" << std::flush;
       } else {
         out << "drain " << options.node << ": " << calls << where << ", "
-            << rateText(rate, n.calls, options.threshold) << " (elapsed " << elapsed << ")"
+            << rateText(rate, total, options.threshold) << " (elapsed " << elapsed << ")"
             << std::endl;
       }
-      if (n.calls <= options.threshold) {
+      if (total <= options.threshold) {
         endLine();
-        out << "drained: " << options.node << " has " << calls << " (threshold "
+        out << "drained: " << options.node << " has " << calls << " (" << lastDetail << "threshold "
             << options.threshold << ") after " << elapsed << "\n";
         return kDrainDone;
       }
     }
     if (now >= deadline) {
       endLine();
-      err << "timeout: " << options.node << " still has " << lastCalls
-          << " active calls (threshold " << options.threshold << ") after "
+      err << "timeout: " << options.node << " still has " << lastCalls << " active calls ("
+          << lastDetail << "threshold " << options.threshold << ") after "
           << formatDuration(options.timeout) << "\n";
       return kDrainTimeout;
     }

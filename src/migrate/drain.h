@@ -1,6 +1,7 @@
 // The drain watch: polls a node's active calls (dispatcher.list's ACTIVE_CALLS, which the tandem
-// edge counts from its dialog table) until they reach a threshold, printing progress with the
-// rate calls end at and an estimate of the time left.
+// edge counts from its dialog table, and optionally the node's own count over FreeSWITCH's event
+// socket) until they reach a threshold, printing progress with the rate calls end at and an
+// estimate of the time left.
 #pragma once
 
 #include <chrono>
@@ -30,6 +31,10 @@ struct DrainOptions {
   std::chrono::milliseconds interval{15'000};
   std::chrono::milliseconds timeout{4 * 3'600'000};
   bool terminal = false;  // redraw one line with a bar; else one line per poll
+  // Set: the node is also FreeSWITCH at this event socket (HOST:PORT, for messages; the count
+  // comes from DrainDeps::freeswitchCalls). Its count can exceed the edge's (calls originated on
+  // the node never pass the edge), so the watch uses the larger of the two.
+  std::string freeswitch;
 };
 
 struct NodeCalls {
@@ -57,17 +62,25 @@ class DrainRate {
   std::deque<std::pair<int64_t, uint32_t>> samples_;
 };
 
-// Clock and sleep, injectable so tests run without waiting.
+// Clock, sleep and the FreeSWITCH count, injectable so tests run without waiting or a node.
 struct DrainDeps {
   std::function<int64_t()> nowMs;                        // monotonic
   std::function<void(std::chrono::milliseconds)> sleep;  // waits
+  // The node's calls as FreeSWITCH counts them (e.g. freeswitchCallCount from esl.h).
+  // REQUIRES: set when DrainOptions::freeswitch is.
+  // A default initializer, so that DrainDeps{now, sleep} still reads as complete.
+  std::function<Result<uint32_t>()> freeswitchCalls = nullptr;
 };
+// Clock and sleep; freeswitchCalls is left empty (the caller knows the address and password).
 DrainDeps realDrainDeps();
 
 // Polls until done, timeout or error (three failed polls in a row; the first poll failing, or
-// the node missing from it, is an error at once). A node that was listed and then disappears has
-// no calls left (the edge forgets a removed destination with its last call). Progress goes to
-// out, warnings and errors to err. Returns kDrainDone, kDrainError or kDrainTimeout.
+// the node missing from it, is an error at once). With options.freeswitch, a poll asks the edge
+// and then FreeSWITCH; either failing fails the poll, the larger count is the node's calls, and
+// progress lines show both: the node is drained only when both counts are at the threshold. A node
+// that was listed and then disappears has no calls left (the edge forgets a removed destination
+// with its last call). Progress goes to out, warnings and errors to err. Returns kDrainDone,
+// kDrainError or kDrainTimeout.
 int watchDrain(EdgeLink& link, const DrainOptions& options, const DrainDeps& deps,
                std::ostream& out, std::ostream& err);
 

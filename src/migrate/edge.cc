@@ -1,6 +1,7 @@
 // EdgeLink over HTTP, and dispatcher.list answers (tandem's or Kamailio's) read into rows.
 #include "migrate/edge.h"
 
+#include "core/text.h"
 #include "dispatcher/dispatcher.h"
 
 namespace tandem::migrate {
@@ -184,6 +185,38 @@ std::vector<ListedDest> rowsOfSet(const std::vector<ListedDest>& rows, uint32_t 
     if (r.set == set) out.push_back(r);
   }
   return out;
+}
+
+Result<uint32_t> tenantSet(EdgeLink& link, std::string_view domain) {
+  using R = Result<uint32_t>;
+  control::RpcReply r = link.call("tenant.list", json::array());
+  // A tandem edge registers tenant.* only with a store; Kamailio has no such method either.
+  if (r.outcome == control::RpcReply::Outcome::kRpcError && r.code == -32601) {
+    return R::error("the edge has no tenant table (start it with a [store])");
+  }
+  if (r.outcome != control::RpcReply::Outcome::kResult) {
+    return R::error(r.outcome == control::RpcReply::Outcome::kRpcError
+                        ? "tenant.list: error " + std::to_string(r.code) + ": " + r.message
+                        : "tenant.list: " + r.message);
+  }
+  auto bad = [](const std::string& why) {
+    return R::error("tenant.list: unexpected answer: " + why);
+  };
+  if (!r.result.is_array()) return bad("not an array");
+  for (const auto& row : r.result) {
+    if (!row.is_object() || !row.contains("domain") || !row["domain"].is_string()) {
+      return bad("a row without a domain");
+    }
+    if (!equalsIgnoreCase(row["domain"].get<std::string>(), domain)) continue;
+    const auto& setid = row.contains("setid") ? row["setid"] : ordered_json();
+    // Sets are 1 to 2147483647 in the store (provision.h); anything else is not ours to use.
+    if (!setid.is_number_integer() || setid.get<int64_t>() < 1 ||
+        setid.get<int64_t>() > 2147483647) {
+      return bad("tenant " + row["domain"].get<std::string>() + " has setid " + setid.dump());
+    }
+    return static_cast<uint32_t>(setid.get<int64_t>());
+  }
+  return R::error("tenant \"" + std::string(domain) + "\" is not provisioned on the edge");
 }
 
 }  // namespace tandem::migrate

@@ -83,6 +83,13 @@ Result<std::vector<ListedDest>> parseDispatcherList(const nlohmann::ordered_json
 // The rows of one set (case: every row with that set id, in listed order).
 std::vector<ListedDest> rowsOfSet(const std::vector<ListedDest>& rows, uint32_t set);
 
+// The dispatcher set that serves a tenant domain, from the edge's tenant.list (rows of
+// {"domain","setid","description"}; the edge has it only when it runs with a [store]). Domains
+// match case-insensitively. Errors: `tenant "x.com" is not provisioned on the edge`, `the edge has
+// no tenant table (start it with a [store])` (tenant.list unknown to the edge), `tenant.list:
+// unexpected answer: <why>`, and callResult's for a failed call.
+Result<uint32_t> tenantSet(EdgeLink& link, std::string_view domain);
+
 // State name for a Kamailio flag letter: A active, I inactive, T trying, D disabled, R drain,
 // G removed; empty for anything else.
 std::string_view stateForFlagLetter(char letter);

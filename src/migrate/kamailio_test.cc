@@ -1,13 +1,18 @@
 // The Kamailio apply: list file rewriting, and the whole apply against an in-process fake of
-// Kamailio's jsonrpcs (HTTP on a real port): success, verification failure → restore, reload
-// failure → restore, reload rate limit, unreachable Kamailio, dry run.
+// Kamailio's jsonrpcs (HTTP on a real port): success, verification failure → restore (with a
+// reload), reload error → file put back (without one), reload timeout → restore (with one),
+// "Ongoing reload" retried, hosts that do not resolve, unreachable Kamailio, dry run.
 #include "migrate/kamailio.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <mutex>
+#include <sstream>
+#include <thread>
 
+#include "migrate/migrate.h"
 #include "migrate/test_util.h"
 
 namespace tandem::migrate {
@@ -75,6 +80,27 @@ TEST(RewriteKamailioList, MatchesUrisCaseInsensitivelyAndOnlyInTheProfilesSet) {
             "3 sip:10.0.1.30:5060 0 0\n");
 }
 
+TEST(RewriteKamailioList, DropsTheStaleProfileHeaderOfTheSetAndKeepsItsOtherComments) {
+  // The file started as `tandem migrate profile --mode old --format kamailio`.
+  std::string current = renderKamailio(make("old"));
+  ASSERT_TRUE(current.starts_with("# tandem-migrate-profile mode=old set=1 ")) << current;
+  current +=
+      "# tandem-migrate-profile mode=new set=2 old=sip:10.0.2.1:5060 new=sip:10.0.2.2:5060\n";
+  auto out = rewriteKamailioList(current, make("both"), kWhen, "alice");
+  ASSERT_TRUE(out) << out.message();
+  EXPECT_EQ(*out,
+            "# Kamailio dispatcher.list for algorithm 9 (weight): setid destination flags "
+            "priority attrs.\n"
+            "# flags 0 = active; flags 4 = disabled: no new dialogs, dialogs in progress finish "
+            "(drain).\n"
+            "# tandem migrate mode=both set=1 applied 2024-05-01T12:00:00Z by alice\n"
+            "1 sip:10.0.1.30:5060 0 0 weight=50\n"
+            "1 sip:10.0.1.31:5060 0 0 weight=50\n"
+            // Another set's header still says what that set is.
+            "# tandem-migrate-profile mode=new set=2 old=sip:10.0.2.1:5060 "
+            "new=sip:10.0.2.2:5060\n");
+}
+
 // A fake Kamailio on a real port, its list file in a temporary directory.
 class KamailioApplyTest : public ::testing::Test {
  protected:
@@ -84,7 +110,7 @@ class KamailioApplyTest : public ::testing::Test {
     ::chmod(list_.c_str(), 0644);
     kamailio_ = std::make_unique<test::FakeKamailio>(list_);
     server_ = std::make_unique<test::FakeRpcServer>(
-        "/RPC", [this](const std::string& m, const json& p) { return kamailio_->handle(m, p); });
+        "/RPC", [this](const std::string& m, const json& p) { return handle(m, p); });
     // Kamailio has the initial list loaded.
     ASSERT_TRUE(kamailio_->handle("dispatcher.reload", json::array()));
     kamailio_->reloads = kamailio_->reloadRequests = 0;
@@ -95,6 +121,42 @@ class KamailioApplyTest : public ::testing::Test {
     options_.now = std::chrono::system_clock::from_time_t(1714564800);  // 2024-05-01T12:00:00Z
     options_.who = "alice";
     options_.sleep = [this](std::chrono::milliseconds d) { slept_ += d; };
+  }
+
+  // Kamailio's answers to the next dispatcher.reload calls, in order, before the fake's own:
+  // "Ongoing reload" (reload_delta not over), "Reload Failed" (an error answer), "slow" (the fake
+  // reloads, but answers 1.5 s later, after a 1 s link's timeout), "no-dir" (the list file's place
+  // becomes a directory, so writing it back fails, then "Reload Failed"); "" lets the fake answer.
+  Result<json> handle(const std::string& m, const json& p) {
+    std::string next;
+    if (m == "dispatcher.reload") {
+      std::lock_guard lock(scriptMu_);
+      if (!reloadScript_.empty()) {
+        next = reloadScript_.front();
+        reloadScript_.erase(reloadScript_.begin());
+      }
+      ++reloadCalls_;
+    }
+    if (next == "slow") {
+      Result<json> done = kamailio_->handle(m, p);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      return done;
+    }
+    if (next == "no-dir") {
+      std::filesystem::remove(list_);
+      std::filesystem::create_directory(list_);
+      return Result<json>::error("Reload Failed");
+    }
+    if (!next.empty()) return Result<json>::error(next);
+    return kamailio_->handle(m, p);
+  }
+  void script(std::vector<std::string> answers) {
+    std::lock_guard lock(scriptMu_);
+    reloadScript_ = std::move(answers);
+  }
+  int reloadCalls() {
+    std::lock_guard lock(scriptMu_);
+    return reloadCalls_;
   }
 
   std::vector<std::string> backups() const {
@@ -116,6 +178,9 @@ class KamailioApplyTest : public ::testing::Test {
   std::unique_ptr<HttpEdgeLink> link_;
   KamailioApplyOptions options_;
   std::chrono::milliseconds slept_{0};
+  std::mutex scriptMu_;
+  std::vector<std::string> reloadScript_;
+  int reloadCalls_ = 0;
 };
 
 TEST_F(KamailioApplyTest, WritesBacksUpReloadsAndVerifies) {
@@ -165,27 +230,200 @@ TEST_F(KamailioApplyTest, VerificationFailureRestoresTheBackup) {
   EXPECT_EQ(kamailio_->loaded[0].attrs.weight, 100u);  // Kamailio runs the old list again
 }
 
-TEST_F(KamailioApplyTest, ReloadFailureRestoresTheBackup) {
+TEST_F(KamailioApplyTest, AReloadErrorPutsTheFileBackWithoutReloading) {
+  // "Reload Failed": Kamailio could not load the file and kept its list. Not retried, and the
+  // restored file is not reloaded: Kamailio already serves what it holds.
   kamailio_->failAllReloads = true;
+  KamailioApplyReport r = applyKamailio(*link_, make("new"), options_);
+  ASSERT_FALSE(r.status);
+  const std::string backup = list_ + ".bak.20240501T120000Z";
+  EXPECT_EQ(r.status.message(),
+            "dispatcher.reload: error 500: Reload Failed; the list file was put back from " +
+                backup + " (Kamailio kept its previous list)");
+  EXPECT_TRUE(r.restored);
+  EXPECT_FALSE(r.restoreReloaded);
+  EXPECT_EQ(r.restoreError, "");
+  EXPECT_EQ(test::readFile(list_), kInitial);
+  EXPECT_EQ(test::readFile(backup), kInitial);
+  EXPECT_EQ(kamailio_->reloadRequests, 1);  // no retry, no restore reload
+  EXPECT_EQ(slept_, std::chrono::milliseconds(0));
+  ASSERT_EQ(kamailio_->loaded.size(), 2u);  // the initial list, still
+  EXPECT_EQ(kamailio_->loaded[0].attrs.weight, 100u);
+}
+
+TEST_F(KamailioApplyTest, OngoingReloadIsRetriedLikeKamailiosReloadDeltaNeeds) {
+  script({"Ongoing reload", "Ongoing reload", "Ongoing reload"});
+  KamailioApplyReport r = applyKamailio(*link_, make("both"), options_);
+  ASSERT_TRUE(r.status) << r.status.message();
+  EXPECT_EQ(reloadCalls(), 4);
+  EXPECT_EQ(kamailio_->reloads, 1);
+  EXPECT_EQ(slept_, std::chrono::milliseconds(3000));
+}
+
+TEST_F(KamailioApplyTest, ReloadStillOngoingAfterTheRetriesPutsTheFileBackWithoutReloading) {
+  script(std::vector<std::string>(100, "Ongoing reload"));
   options_.reloadRetryFor = std::chrono::milliseconds(3000);
   KamailioApplyReport r = applyKamailio(*link_, make("new"), options_);
   ASSERT_FALSE(r.status);
-  EXPECT_TRUE(r.restored);
-  EXPECT_EQ(test::readFile(list_), kInitial);
-  // The reload of the restored file fails too: the operator is told where the list is.
-  EXPECT_EQ(r.restoreError, "dispatcher.reload: error 500: Reload Failed");
   EXPECT_EQ(r.status.message(),
-            "dispatcher.reload: error 500: Reload Failed; restoring the backup FAILED: "
-            "dispatcher.reload: error 500: Reload Failed (the previous list is in " +
-                list_ + ".bak.20240501T120000Z)");
+            "dispatcher.reload: error 500: Ongoing reload (still so after retrying for 3 s); the "
+            "list file was put back from " +
+                list_ + ".bak.20240501T120000Z (Kamailio kept its previous list)");
+  EXPECT_TRUE(r.restored);
+  EXPECT_FALSE(r.restoreReloaded);
+  EXPECT_TRUE(r.restoreError.empty());
+  EXPECT_EQ(reloadCalls(), 4);  // the first try and three retries; no restore reload
+  EXPECT_EQ(test::readFile(list_), kInitial);
+  EXPECT_EQ(kamailio_->reloads, 0);
 }
 
-TEST_F(KamailioApplyTest, ARefusedReloadIsRetriedLikeKamailiosReloadDeltaNeeds) {
-  kamailio_->refuseReloads = 3;
+TEST_F(KamailioApplyTest, ATimedOutReloadIsUndoneWithAReload) {
+  // The reload answers after the link's timeout: tandem cannot know whether Kamailio loaded the
+  // new list (here it did), so the restored file is reloaded.
+  auto link = HttpEdgeLink::create(server_->url(), "--kamailio-url", "/RPC", 1000);
+  ASSERT_TRUE(link) << link.message();
+  script({"slow"});
+  KamailioApplyReport r = applyKamailio(**link, make("new"), options_);
+  ASSERT_FALSE(r.status);
+  EXPECT_TRUE(r.status.message().starts_with("dispatcher.reload: ")) << r.status.message();
+  EXPECT_TRUE(r.status.message().ends_with("; the previous list was restored from " + list_ +
+                                           ".bak.20240501T120000Z and reloaded"))
+      << r.status.message();
+  EXPECT_TRUE(r.restored);
+  EXPECT_TRUE(r.restoreReloaded);
+  EXPECT_EQ(test::readFile(list_), kInitial);
+  EXPECT_EQ(kamailio_->reloads, 2);  // the slow one loaded the new list, the restore the old
+  ASSERT_EQ(kamailio_->loaded.size(), 2u);
+  EXPECT_EQ(kamailio_->loaded[0].attrs.weight, 100u);
+}
+
+TEST_F(KamailioApplyTest, TheRestoreReloadWaitsOutReloadDelta) {
+  // The verification fails right after the reload: the restore's reload falls within
+  // reload_delta and is retried.
+  kamailio_->forceFlags = "IX";
+  script({"", "Ongoing reload", "Ongoing reload"});
   KamailioApplyReport r = applyKamailio(*link_, make("both"), options_);
-  ASSERT_TRUE(r.status) << r.status.message();
-  EXPECT_EQ(kamailio_->reloadRequests, 4);
-  EXPECT_EQ(slept_, std::chrono::milliseconds(3000));
+  ASSERT_FALSE(r.status);
+  EXPECT_TRUE(r.restoreReloaded);
+  EXPECT_TRUE(r.restoreError.empty());
+  EXPECT_EQ(reloadCalls(), 4);
+  EXPECT_EQ(kamailio_->reloads, 2);
+  EXPECT_EQ(slept_, std::chrono::milliseconds(2000));
+}
+
+TEST_F(KamailioApplyTest, AFailedRestoreReloadIsReportedAsSuch) {
+  kamailio_->forceFlags = "IX";
+  script({"", "Reload Failed"});
+  KamailioApplyReport r = applyKamailio(*link_, make("both"), options_);
+  ASSERT_FALSE(r.status);
+  EXPECT_TRUE(r.restored);
+  EXPECT_FALSE(r.restoreReloaded);
+  EXPECT_EQ(r.restoreError,
+            "reloading the restored list: dispatcher.reload: error 500: Reload Failed");
+  EXPECT_EQ(r.status.message(),
+            "verification failed: sip:10.0.1.30:5060: flags are IX, expected A (active) (and 1 "
+            "more); the list file was put back from " +
+                list_ +
+                ".bak.20240501T120000Z but reloading it FAILED: dispatcher.reload: error 500: "
+                "Reload Failed (Kamailio may still serve the new list)");
+  EXPECT_EQ(test::readFile(list_), kInitial);
+  EXPECT_EQ(reloadCalls(), 2);  // "Reload Failed" is not retried
+}
+
+TEST_F(KamailioApplyTest, AFailedWriteBackIsReportedAsSuch) {
+  script({"no-dir"});  // the list file's place becomes a directory, then "Reload Failed"
+  KamailioApplyReport r = applyKamailio(*link_, make("new"), options_);
+  ASSERT_FALSE(r.status);
+  EXPECT_TRUE(r.restored);
+  EXPECT_FALSE(r.restoreReloaded);
+  EXPECT_TRUE(r.restoreError.starts_with("writing the list file back: cannot write " + list_))
+      << r.restoreError;
+  const std::string& m = r.status.message();
+  EXPECT_TRUE(
+      m.starts_with("dispatcher.reload: error 500: Reload Failed; putting the backup back "
+                    "FAILED: cannot write " +
+                    list_))
+      << m;
+  EXPECT_TRUE(m.ends_with(" (" + list_ +
+                          " still holds the new list, which Kamailio did not load; "
+                          "the previous list is in " +
+                          list_ + ".bak.20240501T120000Z)"))
+      << m;
+  EXPECT_EQ(reloadCalls(), 1);
+}
+
+TEST_F(KamailioApplyTest, TheAuditSaysRestoredWhenKamailioRefusedTheReload) {
+  kamailio_->failAllReloads = true;
+  ApplyArgs args;
+  args.profile = dir_.file("p-new.list");
+  test::writeFile(args.profile, renderKamailio(make("new")));
+  args.kamailioList = list_;
+  args.kamailioUrl = server_->url();
+  args.audit = dir_.file("audit.jsonl");
+  args.operatorName = "alice";
+  args.now = [] { return std::chrono::system_clock::from_time_t(1714564800); };
+  args.sleep = [this](std::chrono::milliseconds d) { slept_ += d; };
+  std::ostringstream out, err;
+  EXPECT_EQ(runApplyWith(args, *link_, out, err), 1);
+  EXPECT_NE(err.str().find("(Kamailio kept its previous list)"), std::string::npos) << err.str();
+  json line = json::parse(test::readFile(args.audit), nullptr, false);
+  ASSERT_TRUE(line.is_object()) << test::readFile(args.audit);
+  EXPECT_EQ(line.value("result", ""), "restored");
+  EXPECT_EQ(kamailio_->reloadRequests, 1);
+}
+
+TEST_F(KamailioApplyTest, AHostThatDoesNotResolveIsRefusedBeforeAnyChange) {
+  std::vector<std::string> asked;
+  options_.resolves = [&asked](const std::string& host) {
+    asked.push_back(host);
+    return host != "new-node.invalid";
+  };
+  auto p = makeProfile(*parseMode("new"), kOld, "sip:new-node.invalid:5060", 1);
+  ASSERT_TRUE(p) << p.message();
+  KamailioApplyReport r = applyKamailio(*link_, *p, options_);
+  ASSERT_FALSE(r.status);
+  EXPECT_EQ(r.status.message(),
+            "sip:new-node.invalid:5060: host \"new-node.invalid\" does not resolve; Kamailio would "
+            "drop it (nothing changed)");
+  EXPECT_EQ(asked, std::vector<std::string>{"new-node.invalid"});  // IP literals are not looked up
+  EXPECT_TRUE(server_->paths().empty());                           // Kamailio was not even asked
+  EXPECT_EQ(test::readFile(list_), kInitial);
+  EXPECT_TRUE(backups().empty());
+  EXPECT_FALSE(r.restored);
+
+  // A dry run says so too.
+  options_.dryRun = true;
+  EXPECT_FALSE(applyKamailio(*link_, *p, options_).status);
+
+  // A name that resolves, an IPv6 literal: fine.
+  options_.dryRun = false;
+  asked.clear();
+  p = makeProfile(*parseMode("both"), "sip:[2001:db8::1]:5060", "sip:gw.example.com:5060", 1);
+  ASSERT_TRUE(p) << p.message();
+  r = applyKamailio(*link_, *p, options_);
+  EXPECT_TRUE(r.status) << r.status.message();
+  EXPECT_EQ(asked, std::vector<std::string>{"gw.example.com"});
+}
+
+TEST_F(KamailioApplyTest, TheResolveCheckCanBeTurnedOff) {
+  // As the restore end-to-end test needs: a list Kamailio would load without the typo'd node.
+  options_.checkHostsResolve = false;
+  options_.resolves = [](const std::string&) -> bool {
+    ADD_FAILURE() << "no look-up with the check off";
+    return false;
+  };
+  auto p = makeProfile(*parseMode("new"), kOld, "sip:new-node.invalid:5060", 1);
+  ASSERT_TRUE(p);
+  KamailioApplyReport r = applyKamailio(*link_, *p, options_);
+  EXPECT_TRUE(r.status) << r.status.message();  // the fake does not drop it
+}
+
+TEST_F(KamailioApplyTest, TheDefaultResolverIsGetaddrinfo) {
+  auto p = makeProfile(*parseMode("both"), kOld, "sip:localhost:5090", 1);
+  ASSERT_TRUE(p);
+  options_.dryRun = true;
+  KamailioApplyReport r = applyKamailio(*link_, *p, options_);
+  EXPECT_TRUE(r.status) << r.status.message();
 }
 
 TEST_F(KamailioApplyTest, UnreachableKamailioChangesNothing) {

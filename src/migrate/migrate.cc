@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include "control/ctl.h"
 #include "migrate/files.h"
@@ -85,6 +86,7 @@ int dryRun(const ApplyArgs& args, const Profile& profile, EdgeLink& link, System
   if (!args.kamailioList.empty()) {
     KamailioApplyOptions options;
     options.listPath = args.kamailioList;
+    options.checkHostsResolve = !args.noResolveCheck;
     options.dryRun = true;
     options.now = now;
     options.who = who;
@@ -115,6 +117,7 @@ bool applyKamailioAudited(const ApplyArgs& args, const Profile& profile, EdgeLin
                           std::ostream& out, std::ostream& err) {
   KamailioApplyOptions options;
   options.listPath = args.kamailioList;
+  options.checkHostsResolve = !args.noResolveCheck;
   options.now = now;
   options.who = who;
   options.sleep = args.sleep;
@@ -178,6 +181,20 @@ int runApplyWith(const ApplyArgs& args, EdgeLink& link, std::ostream& out, std::
     err << "error: " << profile.message() << "\n";
     return kExitFailed;
   }
+  const uint32_t profileSet = profile->set;
+  if (!args.tenant.empty()) {
+    if (!args.kamailioList.empty()) {
+      err << "error: --tenant needs a tandem edge: Kamailio has no tenant table\n";
+      return kExitFailed;
+    }
+    profile = profileForTenant(link, std::move(profile).value(), args.tenant);
+    if (!profile) {
+      err << "error: " << profile.message() << " (nothing changed)\n";
+      return kExitFailed;
+    }
+    out << "tenant " << args.tenant << ": set " << profile->set << " replaces the profile's set "
+        << profileSet << "\n";
+  }
   const SystemTime now = args.now ? args.now() : std::chrono::system_clock::now();
   const std::string who = operatorName(args.operatorName);
   if (args.dryRun) return dryRun(args, *profile, link, now, who, out, err);
@@ -195,6 +212,10 @@ int runApplyWith(const ApplyArgs& args, EdgeLink& link, std::ostream& out, std::
   audit["edge"] = link.url();
   if (kamailio) audit["list_file"] = args.kamailioList;
   audit["set"] = profile->set;
+  if (!args.tenant.empty()) {
+    audit["tenant"] = args.tenant;
+    audit["profile_set"] = profileSet;
+  }
   audit["mode"] = modeName(profile->mode);
   audit["profile"] = args.profile;
   const bool ok = kamailio ? applyKamailioAudited(args, *profile, link, now, who, audit, out, err)
@@ -231,7 +252,23 @@ int runApply(const ApplyArgs& args, std::ostream& out, std::ostream& err) {
 
 int runSnapshotWith(const SnapshotArgs& args, EdgeLink& link, SystemTime now, std::ostream& out,
                     std::ostream& err) {
-  auto snap = takeSnapshot(link, args.label, now);
+  std::optional<SnapshotScope> scope;
+  if (!args.tenant.empty()) {
+    auto set = tenantSet(link, args.tenant);
+    if (!set) {
+      err << "error: " << set.message() << "\n";
+      return kExitFailed;
+    }
+    scope = SnapshotScope{args.tenant, *set};
+  }
+  auto window = parseDuration(args.window);
+  if (!window) {
+    err << "error: --window: " << window.message() << "\n";
+    return kExitFailed;
+  }
+  auto sleep =
+      args.sleep ? args.sleep : [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  auto snap = takeSnapshot(link, args.label, now, scope, *window, sleep);
   if (!snap) {
     err << "error: " << snap.message() << "\n";
     return kExitFailed;
@@ -305,9 +342,30 @@ int runDrainWith(const DrainArgs& args, EdgeLink& link, const DrainDeps& deps, s
     err << "error: --set must be a positive integer, got 0\n";
     return kDrainError;
   }
+  if (args.set && !args.tenant.empty()) {
+    err << "error: --tenant and --set exclude each other (a tenant has one set)\n";
+    return kDrainError;
+  }
+  if (!args.freeswitch.empty()) {
+    if (auto address = parseEslAddress(args.freeswitch); !address) {
+      err << "error: --fs: " << address.message() << "\n";
+      return kDrainError;
+    }
+  }
+  std::optional<uint32_t> set = args.set;
+  if (!args.tenant.empty()) {
+    auto tenant = tenantSet(link, args.tenant);
+    if (!tenant) {
+      err << "error: " << tenant.message() << "\n";
+      return kDrainError;
+    }
+    set = *tenant;
+    out << "tenant " << args.tenant << ": watching set " << *set << "\n";
+  }
   DrainOptions options;
   options.node = args.node;
-  options.set = args.set;
+  options.set = set;
+  options.freeswitch = args.freeswitch;
   options.threshold = args.threshold;
   options.interval = *interval;
   options.timeout = *timeout;
@@ -322,7 +380,14 @@ int runDrain(const DrainArgs& args, std::ostream& out, std::ostream& err) {
     err << "error: " << link.message() << "\n";
     return kDrainError;
   }
-  return runDrainWith(args, **link, realDrainDeps(), out, err);
+  DrainDeps deps = realDrainDeps();
+  if (!args.freeswitch.empty()) {
+    deps.freeswitchCalls = [&args] {
+      return freeswitchCallCount(args.freeswitch, args.freeswitchPassword,
+                                 timeoutMs(args.timeoutSeconds));
+    };
+  }
+  return runDrainWith(args, **link, deps, out, err);
 }
 
 }  // namespace tandem::migrate

@@ -16,6 +16,7 @@
 #include "migrate/drain.h"
 #include "migrate/duration.h"
 #include "migrate/edge.h"
+#include "migrate/esl.h"
 #include "migrate/kamailio.h"
 #include "migrate/profile.h"
 #include "migrate/snapshot.h"
@@ -43,8 +44,12 @@ struct ApplyArgs {
   std::string audit;  // empty: kDefaultAuditLog
   std::string operatorName;
   bool dryRun = false;
-  std::string kamailioList;  // set: apply to Kamailio through this list file...
-  std::string kamailioUrl;   // ...and this jsonrpcs URL (required with kamailioList)
+  std::string kamailioList;     // set: apply to Kamailio through this list file...
+  std::string kamailioUrl;      // ...and this jsonrpcs URL (required with kamailioList)
+  bool noResolveCheck = false;  // Kamailio: skip the check that the profile's hosts resolve
+  // Set: the profile's set is replaced by this tenant domain's set (profileForTenant); tandem
+  // edge only, since the tenant table is the edge's store.
+  std::string tenant;
   double timeoutSeconds = 5.0;
   // Tests replace time and waiting.
   std::function<SystemTime()> now;
@@ -52,7 +57,8 @@ struct ApplyArgs {
 };
 // Applies the profile (tandem edge over JSON-RPC, or Kamailio), prints the steps and the result,
 // and appends one audit line per apply that is not a dry run, failed ones included. The audit
-// log is opened before anything changes, so an unwritable log stops the apply.
+// log is opened before anything changes, so an unwritable log stops the apply. With a tenant,
+// the output and the audit line ("tenant", "profile_set") say which set replaced the profile's.
 // Exit: 0 applied and verified (or dry run planned), 1 otherwise.
 int runApply(const ApplyArgs& args, std::ostream& out, std::ostream& err);
 // The same against given links (tests). kamailio is used when args.kamailioList is set, else
@@ -64,8 +70,16 @@ struct SnapshotArgs {
   std::string label;
   std::string outDir = ".";
   double timeoutSeconds = 5.0;
+  // Set: only the destinations of this tenant domain's dispatcher set (tenantSet), and the file
+  // says so in its "scope". Last and initialized, so SnapshotArgs{edge, label, dir, timeout}
+  // stays complete.
+  std::string tenant{};
+  // The answer-seizure ratio is also measured over this much time (the counters are read twice):
+  // "0s" for none. Tests give sleep; empty: the real clock.
+  std::string window{"10s"};
+  std::function<void(std::chrono::milliseconds)> sleep{};
 };
-// Prints the path written. Exit: 0 written, 1 otherwise.
+// Prints the path written. Exit: 0 written, 1 otherwise (an unknown tenant too).
 int runSnapshot(const SnapshotArgs& args, std::ostream& out, std::ostream& err);
 int runSnapshotWith(const SnapshotArgs& args, EdgeLink& link, SystemTime now, std::ostream& out,
                     std::ostream& err);
@@ -85,14 +99,20 @@ struct DrainArgs {
   std::string edge;  // empty: control::defaultCtlUrl()
   std::string node;
   std::optional<uint32_t> set;
+  std::string tenant;  // set: only this tenant domain's set (tenantSet); excludes set
   uint32_t threshold = 0;
   std::string interval = "15s";
   std::string timeout = "4h";
   bool terminal = false;        // stdout is a terminal: draw a bar
-  double timeoutSeconds = 5.0;  // per RPC call
+  double timeoutSeconds = 5.0;  // per RPC call, and per event-socket step
+  // Set: also count the node's calls over FreeSWITCH's event socket at HOST:PORT (esl.h).
+  std::string freeswitch;
+  std::string freeswitchPassword = kDefaultEslPassword;
 };
-// Exit: kDrainDone, kDrainError (bad arguments too), kDrainTimeout.
+// Exit: kDrainDone, kDrainError (bad arguments, unknown tenant too), kDrainTimeout.
 int runDrain(const DrainArgs& args, std::ostream& out, std::ostream& err);
+// deps.freeswitchCalls must be set when args.freeswitch is (runDrain sets it to
+// freeswitchCallCount with args' address, password and timeout).
 int runDrainWith(const DrainArgs& args, EdgeLink& link, const DrainDeps& deps, std::ostream& out,
                  std::ostream& err);
 

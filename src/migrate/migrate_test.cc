@@ -225,6 +225,7 @@ TEST(RunSnapshotAndDiff, WriteThenCompare) {
   std::string first = dir.file("snaps") + "/20240501T120000Z-before.json";
   EXPECT_EQ(a.out.str(), first + "\n");
   EXPECT_EQ(a.err.str(),
+            "note: no answer-seizure ratio: the edge does not count call outcomes\n"
             "note: no registrations count: ul.stats: error -32601: Method not found\n");
 
   edge.metrics =

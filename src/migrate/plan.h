@@ -39,6 +39,8 @@
 //
 //   [verify]                             # read by verify.h; the plan keeps it as given
 //   ...
+//
+// One soak applies to every phase. Keys left out take the defaults of the structs below.
 #pragma once
 
 #include <chrono>
@@ -98,19 +100,56 @@ struct Plan {
   std::string operatorName;
   GateSpec gates;
   DrainSpec drain;
-  std::string verifyToml;  // the [verify] table as TOML text (empty when absent)
+  // The [verify] table as a TOML document holding just that table (`[verify]`, its keys and its
+  // sub-tables as [verify.x], as toml++ writes them; not the original text, so without its comments
+  // or line numbers). Empty when the plan has none.
+  std::string verifyToml;
 };
 
-// Reads a plan. name labels errors, which carry the line when the TOML has one:
+// Reads a plan. name labels errors, which carry the line when the TOML has one (every error found
+// is reported, one a line, in line order; a TOML syntax error alone, as `plan.toml:3:9: ...`):
 // `plan.toml:7: [gates] asr_min must be a number from 0 to 100, got 120`,
 // `plan.toml:3: [migration] unknown key "sett"`, `plan.toml: [migration] old is required`,
 // `plan.toml:5: [migration] phases: the last phase must be "new", got "both"`.
 // Checked: name (letters, digits, '.', '_', '-'), URIs (checkUri), old != new, set >= 1, set and
-// tenant not both, durations (parseDuration), at least one gate, percentages 0..100, rates >= 0.
+// tenant not both, durations (parseDuration; intervals, windows, timeouts and the deadline above
+// 0), phases (canary:N, both, new; no "old", none twice, canary percentages increasing, the last
+// "new"), at least one gate, percentages 0..100, rates >= 0, unknown keys and tables.
 Result<Plan> parsePlan(std::string_view text, std::string_view name);
 
 // The plan as a TOML file parsePlan reads back to an equal Plan, with a one-line comment above
-// each key saying what it is (the wizard's -o and `run --dry-run` print this).
+// each key saying what it is (the wizard's -o and `run --dry-run` print this). An unset optional
+// key is written as a comment. Phases take the first phase's soak; a tenant is written instead of
+// the set; empty phases are written as the default (both, new).
 std::string renderPlan(const Plan& plan);
+
+// Field by field, for the wizard: the keys it asks for, in its order, judged by the very checks
+// parsePlan applies to the same key in a file, with the same messages.
+struct PlanField {
+  std::string_view table;  // "migration", "gates" or "drain"
+  std::string_view key;    // as in the file; "set" also takes a tenant (see setField)
+  std::string_view label;  // "name", "set or tenant", "gates.interval", "drain.fs", ...
+  std::string_view help;   // one line, the comment renderPlan writes above the key
+  bool clearable = false;  // "-" unsets it: a gate, or a key whose unset value means a default
+};
+
+// Every field but tenant (asked with set) and [verify] (kept as given), in file order.
+const std::vector<PlanField>& planFields();
+
+// The field's value as an operator would type it: "canary:10, both, new", "5m", "92.5",
+// "sip:10.0.1.30:5060"; "-" when a clearable field is unset; "" when a required one is.
+std::string fieldText(const Plan& plan, const PlanField& field);
+
+// Sets a field from an answer with parsePlan's check and its message, less the `FILE:LINE: `
+// prefix: `[gates] asr_min must be a number from 0 to 100, got 120`. "-" unsets a clearable field.
+// "set" takes a set number (and clears the tenant) or a tenant domain; "phases" takes names
+// separated by commas or blanks; "soak" sets every phase's. Setting old or new to the other's URI
+// is refused as checkPlan would. plan is unchanged on error.
+Status setField(Plan& plan, const PlanField& field, std::string_view answer);
+
+// The checks parsePlan makes once every key is read: name, old and new given, old != new, at
+// least one gate. The first failure, worded as parsePlan words it (without `FILE: `), e.g.
+// `[migration] old is required`.
+Status checkPlan(const Plan& plan);
 
 }  // namespace tandem::migrate

@@ -84,26 +84,71 @@ Status checkLabel(std::string_view label) {
   return Status::ok();
 }
 
-Result<Snapshot> takeSnapshot(EdgeLink& link, std::string_view label, SystemTime now) {
+namespace {
+
+std::optional<Asr> asrOf(const ordered_json& stats) {
+  if (!stats.is_object() || !stats.contains("call_attempts") || !stats.contains("calls_answered") ||
+      !stats["call_attempts"].is_number_unsigned() ||
+      !stats["calls_answered"].is_number_unsigned()) {
+    return std::nullopt;
+  }
+  return Asr{stats["call_attempts"].get<uint64_t>(), stats["calls_answered"].get<uint64_t>()};
+}
+
+std::string asrText(const Asr& a) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%.1f%% (%llu answered of %llu)", a.percent(),
+                static_cast<unsigned long long>(a.answered),
+                static_cast<unsigned long long>(a.attempts));
+  return buf;
+}
+
+}  // namespace
+
+Result<Snapshot> takeSnapshot(EdgeLink& link, std::string_view label, SystemTime now,
+                              const std::optional<SnapshotScope>& scope,
+                              std::chrono::milliseconds window,
+                              const std::function<void(std::chrono::milliseconds)>& sleep) {
   if (Status s = checkLabel(label); !s) return s;
   Snapshot s;
   s.label = std::string(label);
   s.taken = utcIso8601(now);
   s.takenMs = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   s.edge = link.url();
+  s.scope = scope;
   auto listed = callResult(link, "dispatcher.list");
   if (!listed) return listed.status();
   auto rows = parseDispatcherList(*listed);
   if (!rows) return rows.status();
   for (const auto& r : *rows) {
-    s.destinations.push_back(
-        DestSnapshot{r.set, r.uri, r.state, r.flags, r.weight, r.activeCalls, r.latency});
+    if (scope && r.set != scope->set) continue;
+    DestSnapshot d{r.set, r.uri, r.state, r.flags, r.weight, r.activeCalls, r.latency, {}};
+    if (r.raw.contains("CALLS") && r.raw["CALLS"].is_object()) {
+      const auto& c = r.raw["CALLS"];
+      d.calls =
+          DestSnapshot::Calls{c.value("ATTEMPTS", uint64_t{0}), c.value("ANSWERED", uint64_t{0}),
+                              c.value("FAILED_5XX", uint64_t{0}), c.value("TIMEOUTS", uint64_t{0})};
+    }
+    s.destinations.push_back(std::move(d));
   }
   if (auto stats = callResult(link, "stats.get"); !stats) {
     s.notes.push_back("no counters: " + stats.message());
   } else if (stats->is_object()) {
     for (auto it = stats->begin(); it != stats->end(); ++it) {
       if (it.value().is_number_unsigned()) s.counters[it.key()] = it.value().get<uint64_t>();
+    }
+    s.asr = asrOf(*stats);
+    if (!s.asr) s.notes.push_back("no answer-seizure ratio: the edge does not count call outcomes");
+    if (s.asr && window.count() > 0 && sleep) {
+      sleep(window);
+      auto again = callResult(link, "stats.get");
+      std::optional<Asr> later = again ? asrOf(*again) : std::nullopt;
+      if (!later || later->attempts < s.asr->attempts) {
+        s.notes.push_back("no answer-seizure ratio over the window: the second read failed");
+      } else {
+        s.asrWindow = Asr{later->attempts - s.asr->attempts, later->answered - s.asr->answered};
+        s.windowMs = window.count();
+      }
     }
   }
   if (auto ul = callResult(link, "ul.stats"); !ul) {
@@ -118,6 +163,12 @@ Result<Snapshot> takeSnapshot(EdgeLink& link, std::string_view label, SystemTime
     s.replies = parseReplyCounters(*metrics);
   }
   addReplies(s);
+  if (scope) {
+    // The edge counts replies and registrations for all its tenants together.
+    s.notes.push_back("scope " + scope->tenant + " (set " + std::to_string(scope->set) +
+                      "): destinations of that set only; counters, registrations and reply codes "
+                      "are the whole edge's");
+  }
   return s;
 }
 
@@ -140,6 +191,12 @@ ordered_json snapshotToJson(const Snapshot& s) {
     } else {
       j["latency_ms"] = nullptr;
     }
+    if (d.calls) {
+      j["calls"] = {{"attempts", d.calls->attempts},
+                    {"answered", d.calls->answered},
+                    {"failed_5xx", d.calls->failed5xx},
+                    {"timeouts", d.calls->timeouts}};
+    }
     dests.push_back(std::move(j));
   }
   ordered_json replies = ordered_json::object();
@@ -153,12 +210,25 @@ ordered_json snapshotToJson(const Snapshot& s) {
   out["taken"] = s.taken;
   out["taken_ms"] = s.takenMs;
   out["edge"] = s.edge;
+  if (s.scope) out["scope"] = {{"tenant", s.scope->tenant}, {"set", s.scope->set}};
   out["destinations"] = std::move(dests);
   out["registrations"] = s.registrations ? ordered_json(*s.registrations) : ordered_json();
   out["replies"] = std::move(replies);
   out["replies_5xx"] = s.replies5xx;
   out["replies_408"] = s.replies408;
   out["final_replies"] = s.finalReplies;
+  auto asrJson = [](const Asr& a) {
+    return ordered_json{
+        {"attempts", a.attempts}, {"answered", a.answered}, {"percent", a.percent()}};
+  };
+  out["asr"] = s.asr ? asrJson(*s.asr) : ordered_json();
+  if (s.asrWindow) {
+    ordered_json w = asrJson(*s.asrWindow);
+    w["window_ms"] = s.windowMs;
+    out["asr_window"] = std::move(w);
+  } else {
+    out["asr_window"] = nullptr;
+  }
   out["counters"] = std::move(counters);
   out["notes"] = s.notes;
   return out;
@@ -179,6 +249,10 @@ Result<Snapshot> snapshotFromJson(std::string_view text, std::string_view name) 
     s.taken = doc.at("taken").get<std::string>();
     s.takenMs = doc.at("taken_ms").get<int64_t>();
     s.edge = doc.value("edge", "");
+    if (doc.contains("scope") && !doc["scope"].is_null()) {
+      s.scope = SnapshotScope{doc["scope"].at("tenant").get<std::string>(),
+                              doc["scope"].at("set").get<uint32_t>()};
+    }
     for (const auto& d : doc.at("destinations")) {
       DestSnapshot ds;
       ds.set = d.at("set").get<uint32_t>();
@@ -195,7 +269,22 @@ Result<Snapshot> snapshotFromJson(std::string_view text, std::string_view name) 
             ListedDest::Latency{l.value("avg", 0.0), l.value("est", 0.0), l.value("max", 0.0),
                                 l.value("last", 0.0), l.value("timeouts", uint64_t{0})};
       }
+      if (d.contains("calls") && d["calls"].is_object()) {
+        const auto& c = d["calls"];
+        ds.calls = DestSnapshot::Calls{
+            c.value("attempts", uint64_t{0}), c.value("answered", uint64_t{0}),
+            c.value("failed_5xx", uint64_t{0}), c.value("timeouts", uint64_t{0})};
+      }
       s.destinations.push_back(std::move(ds));
+    }
+    auto readAsr = [](const json& j) -> std::optional<Asr> {
+      if (!j.is_object()) return std::nullopt;
+      return Asr{j.value("attempts", uint64_t{0}), j.value("answered", uint64_t{0})};
+    };
+    if (doc.contains("asr")) s.asr = readAsr(doc["asr"]);
+    if (doc.contains("asr_window")) {
+      s.asrWindow = readAsr(doc["asr_window"]);
+      if (s.asrWindow) s.windowMs = doc["asr_window"].value("window_ms", int64_t{0});
     }
     if (doc.contains("registrations") && !doc["registrations"].is_null()) {
       s.registrations = doc["registrations"].get<uint64_t>();
@@ -239,6 +328,14 @@ SnapshotDiff diffSnapshots(const Snapshot& a, const Snapshot& b) {
   out.push_back("from " + a.label + " (" + a.taken + ") to " + b.label + " (" + b.taken + "), " +
                 (spanMs >= 0 ? formatDuration(std::chrono::milliseconds(spanMs)) + " apart"
                              : "B is older than A"));
+  auto scopeText = [](const Snapshot& s) {
+    return s.scope ? "tenant " + s.scope->tenant + " (set " + std::to_string(s.scope->set) + ")"
+                   : std::string("the whole edge");
+  };
+  if (scopeText(a) != scopeText(b)) {
+    // Destinations outside the narrower scope would show as gone or new: say why.
+    out.push_back("scope differs: A covers " + scopeText(a) + ", B " + scopeText(b));
+  }
 
   // Destinations, by (set, URI) in A's order, then those only in B.
   auto key = [](const DestSnapshot& x) { return std::to_string(x.set) + " " + x.uri; };
@@ -327,6 +424,11 @@ SnapshotDiff diffSnapshots(const Snapshot& a, const Snapshot& b) {
       moved += (moved.empty() ? "" : ", ") + std::to_string(c) + " +" + std::to_string(dv);
   }
   if (d.countersReset) out.push_back("reply counters went down: the edge restarted in between");
+  if (a.asr && b.asr && b.asr->attempts >= a.asr->attempts) {
+    d.asrBetween = Asr{b.asr->attempts - a.asr->attempts, b.asr->answered - a.asr->answered};
+    out.push_back("answer-seizure ratio between A and B: " + asrText(*d.asrBetween) +
+                  "; up to A: " + asrText(*a.asr));
+  }
   if (!moved.empty()) out.push_back("replies " + moved);
 
   d.new5xx = delta(a.replies5xx, b.replies5xx);

@@ -2,8 +2,12 @@
 // the diff (what moved, regressions, restarts).
 #include "migrate/snapshot.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sstream>
+
+#include "migrate/migrate.h"
 #include "migrate/test_util.h"
 
 namespace tandem::migrate {
@@ -38,6 +42,8 @@ TEST(TakeSnapshot, CapturesEverythingTheEdgeHas) {
   test::FakeTandemEdge edge("1 sip:10.0.1.30:5060 0 0 weight=100\n");
   edge.startCalls(1, "sip:10.0.1.30:5060", 7);
   edge.contacts = 42;
+  edge.stats["call_attempts"] = 100;
+  edge.stats["calls_answered"] = 90;
   edge.metrics =
       "tandem_sip_replies_total{code=\"200\"} 90\n"
       "tandem_sip_replies_total{code=\"180\"} 50\n"
@@ -55,6 +61,9 @@ TEST(TakeSnapshot, CapturesEverythingTheEdgeHas) {
   EXPECT_EQ(s->replies5xx, 6u);
   EXPECT_EQ(s->replies408, 4u);
   EXPECT_EQ(s->finalReplies, 100u);
+  ASSERT_TRUE(s->asr);
+  EXPECT_DOUBLE_EQ(s->asr->percent(), 90.0);
+  EXPECT_FALSE(s->asrWindow);  // no window asked for
   EXPECT_TRUE(s->notes.empty());
 }
 
@@ -64,6 +73,7 @@ TEST(TakeSnapshot, NotesWhatTheEdgeLacks) {
   ASSERT_TRUE(s);
   EXPECT_FALSE(s->registrations);
   EXPECT_EQ(s->notes, (std::vector<std::string>{
+                          "no answer-seizure ratio: the edge does not count call outcomes",
                           "no registrations count: ul.stats: error -32601: Method not found",
                           "no reply-code counters: http://fake-edge/metrics answered HTTP 404 "
                           "Not Found"}));
@@ -83,15 +93,52 @@ Snapshot sample() {
   s.taken = "2024-05-01T12:00:00Z";
   s.takenMs = 1714564800000;
   s.edge = "http://e/rpc";
+  s.destinations.push_back({1, "sip:10.0.1.30:5060", "active", "AX", 100, 5,
+                            ListedDest::Latency{2.5, 2.0, 9, 2, 1},
+                            DestSnapshot::Calls{40, 38, 1, 1}});
   s.destinations.push_back(
-      {1, "sip:10.0.1.30:5060", "active", "AX", 100, 5, ListedDest::Latency{2.5, 2.0, 9, 2, 1}});
-  s.destinations.push_back({1, "sip:10.0.1.31:5060", "drain", "RX", 0, std::nullopt, std::nullopt});
+      {1, "sip:10.0.1.31:5060", "drain", "RX", 0, std::nullopt, std::nullopt, std::nullopt});
   s.registrations = 10;
   s.counters = {{"rx", 100}};
   s.replies = {{200, 95}, {503, 5}};
   s.replies5xx = 5;
   s.finalReplies = 100;
+  s.asr = Asr{80, 76};
+  s.asrWindow = Asr{20, 18};
+  s.windowMs = 10'000;
   return s;
+}
+
+TEST(SnapshotAsr, ReadsTheEdgesCallCountersAndMeasuresTheWindow) {
+  test::FakeTandemEdge edge("1 sip:10.0.1.30:5060 0 0 weight=100\n");
+  edge.stats["call_attempts"] = 100;
+  edge.stats["calls_answered"] = 90;
+  auto snap = takeSnapshot(edge, "w", kT0, std::nullopt, std::chrono::seconds(10),
+                           [&edge](std::chrono::milliseconds) {
+                             // Ten seconds of traffic: 50 calls, 25 answered.
+                             edge.stats["call_attempts"] += 50;
+                             edge.stats["calls_answered"] += 25;
+                           });
+  ASSERT_TRUE(snap) << snap.message();
+  ASSERT_TRUE(snap->asr && snap->asrWindow);
+  EXPECT_EQ(snap->asr->attempts, 100u);
+  EXPECT_DOUBLE_EQ(snap->asr->percent(), 90.0);
+  EXPECT_EQ(snap->asrWindow->attempts, 50u);
+  EXPECT_DOUBLE_EQ(snap->asrWindow->percent(), 50.0);
+  auto j = snapshotToJson(*snap);
+  EXPECT_EQ(j["asr_window"]["window_ms"], 10'000);
+  EXPECT_EQ(j["asr_window"]["percent"], 50.0);
+}
+
+TEST(SnapshotAsr, DiffGivesTheRatioOfTheCallsBetweenTheTwo) {
+  Snapshot a = sample();
+  Snapshot b = sample();
+  b.asr = Asr{180, 126};  // 100 more calls, 50 answered
+  SnapshotDiff d = diffSnapshots(a, b);
+  ASSERT_TRUE(d.asrBetween);
+  EXPECT_DOUBLE_EQ(d.asrBetween->percent(), 50.0);
+  EXPECT_THAT(d.lines, ::testing::Contains("answer-seizure ratio between A and B: 50.0% (50 "
+                                           "answered of 100); up to A: 95.0% (76 answered of 80)"));
 }
 
 TEST(SnapshotJson, RoundTrips) {
@@ -130,8 +177,10 @@ TEST(DiffSnapshots, ShowsWhatMoved) {
   b.destinations[0].activeCalls = 2;
   b.destinations[0].latency->avg = 10.0;
   b.destinations.erase(b.destinations.begin() + 1);
-  b.destinations.push_back({1, "sip:10.0.1.32:5060", "active", "AX", 100, 0, std::nullopt});
+  b.destinations.push_back(
+      {1, "sip:10.0.1.32:5060", "active", "AX", 100, 0, std::nullopt, std::nullopt});
   b.registrations = 12;
+  b.asr = Asr{180, 170};
   b.counters = {{"rx", 150}};
   b.replies = {{200, 195}, {503, 5}};
   SnapshotDiff d = diffSnapshots(a, snapshotFromJson(snapshotToJson(b).dump(), "b").value());
@@ -143,8 +192,10 @@ TEST(DiffSnapshots, ShowsWhatMoved) {
                 "set 1 sip:10.0.1.30:5060: latency avg 2.5 -> 10.0 ms",
                 "set 1 sip:10.0.1.31:5060: gone (was drain, ? calls)",
                 "set 1 sip:10.0.1.32:5060: new (active, 0 calls)", "registrations 10 -> 12 (+2)",
-                "counter rx 100 -> 150 (+50)", "replies 200 +100",
-                "new 5xx: 0 (0.00% of 100 final replies; 5.00% up to A)",
+                "counter rx 100 -> 150 (+50)",
+                "answer-seizure ratio between A and B: 94.0% (94 answered of 100); up to A: 95.0% "
+                "(76 answered of 80)",
+                "replies 200 +100", "new 5xx: 0 (0.00% of 100 final replies; 5.00% up to A)",
                 "new 408: 0 (0.00% of 100 final replies; 0.00% up to A)"}));
   EXPECT_FALSE(d.regression);
 }
@@ -196,6 +247,65 @@ TEST(DiffSnapshots, WithoutReplyCountersNothingIsCompared) {
   SnapshotDiff d = diffSnapshots(a, a);
   EXPECT_FALSE(d.regression);
   EXPECT_EQ(d.lines.back(), "no reply-code counters in either snapshot: 5xx/408 not compared");
+}
+
+TEST(TakeSnapshot, ATenantScopeKeepsOnlyItsSet) {
+  test::FakeTandemEdge edge(
+      "1 sip:10.0.1.30:5060 0 0 weight=100\n2 sip:10.0.2.30:5060 0 0 weight=100\n"
+      "2 sip:10.0.2.31:5060 0 0 weight=100\n");
+  auto s = takeSnapshot(edge, "t", kT0, SnapshotScope{"example.com", 2});
+  ASSERT_TRUE(s) << s.message();
+  ASSERT_EQ(s->destinations.size(), 2u);
+  EXPECT_EQ(s->destinations[0].uri, "sip:10.0.2.30:5060");
+  EXPECT_EQ(s->destinations[1].uri, "sip:10.0.2.31:5060");
+  EXPECT_EQ(s->notes.back(),
+            "scope example.com (set 2): destinations of that set only; counters, registrations "
+            "and reply codes are the whole edge's");
+  auto j = snapshotToJson(*s);
+  EXPECT_EQ(j["scope"].dump(), R"({"tenant":"example.com","set":2})");
+  auto back = snapshotFromJson(j.dump(), "t.json");
+  ASSERT_TRUE(back) << back.message();
+  ASSERT_TRUE(back->scope);
+  EXPECT_EQ(back->scope->tenant, "example.com");
+  EXPECT_EQ(back->scope->set, 2u);
+  EXPECT_EQ(snapshotToJson(*back).dump(), j.dump());
+}
+
+TEST(SnapshotJson, AWholeEdgeSnapshotHasNoScope) {
+  EXPECT_FALSE(snapshotToJson(sample()).contains("scope"));
+  EXPECT_FALSE(snapshotFromJson(snapshotToJson(sample()).dump(), "s.json")->scope);
+}
+
+TEST(DiffSnapshots, SaysWhenTheScopesDiffer) {
+  Snapshot a = sample();
+  Snapshot b = sample();
+  b.scope = SnapshotScope{"example.com", 1};
+  SnapshotDiff d = diffSnapshots(a, b);
+  ASSERT_GE(d.lines.size(), 2u);
+  EXPECT_EQ(d.lines[1], "scope differs: A covers the whole edge, B tenant example.com (set 1)");
+  a.scope = b.scope;
+  EXPECT_TRUE(diffSnapshots(a, b).lines[1].find("scope") == std::string::npos);
+}
+
+TEST(RunSnapshot, ATenantIsLookedUpOnTheEdge) {
+  test::TempDir dir;
+  test::FakeTandemEdge edge("1 sip:10.0.1.30:5060 0 0 weight=100\n2 sip:10.0.2.30:5060 0 0\n");
+  SnapshotArgs args;
+  args.label = "t";
+  args.outDir = dir.path();
+  args.tenant = "example.com";
+  std::ostringstream out, err;
+  EXPECT_EQ(runSnapshotWith(args, edge, kT0, out, err), kExitFailed);
+  EXPECT_EQ(err.str(), "error: the edge has no tenant table (start it with a [store])\n");
+  edge.addTenant("example.com", 2);
+  err.str("");
+  ASSERT_EQ(runSnapshotWith(args, edge, kT0, out, err), kExitOk) << err.str();
+  std::string path = out.str().substr(0, out.str().size() - 1);
+  auto back = snapshotFromJson(test::readFile(path), path);
+  ASSERT_TRUE(back) << back.message();
+  ASSERT_EQ(back->destinations.size(), 1u);
+  EXPECT_EQ(back->destinations[0].uri, "sip:10.0.2.30:5060");
+  EXPECT_EQ(back->scope->set, 2u);
 }
 
 }  // namespace

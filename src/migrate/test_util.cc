@@ -146,8 +146,14 @@ control::RpcReply FakeTandemEdge::call(std::string_view method, const json& para
     for (const auto& [k, v] : stats) out[k] = v;
     return result(out);
   }
+  if (m == "tenant.list" && tenants) return result(*tenants);
   if (m == "ul.stats" && contacts) return result({{"contacts", *contacts}, {"aors", *contacts}});
   return rpcError(-32601, "Method not found");
+}
+
+void FakeTandemEdge::addTenant(const std::string& domain, int64_t setid) {
+  if (!tenants) tenants = ordered_json::array();
+  tenants->push_back({{"domain", domain}, {"setid", setid}, {"description", ""}});
 }
 
 Result<std::string> FakeTandemEdge::get(std::string_view path) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -58,6 +59,11 @@ class FakeTandemEdge : public EdgeLink {
   std::map<std::string, std::string> failing;
   // Methods that answer "Ok" without doing anything (to make verification fail).
   std::vector<std::string> ignored;
+  // tenant.list's answer (rows of domain, setid, description), as an edge with a [store] gives
+  // it; nullopt: no store, so the method is unknown.
+  std::optional<nlohmann::ordered_json> tenants;
+  // Adds a tenant row (makes tenants an array first).
+  void addTenant(const std::string& domain, int64_t setid);
 
  private:
   std::string url_ = "http://fake-edge/rpc";

@@ -37,7 +37,7 @@ TEST_P(Migrations, FreshDatabaseHasNoSchema) {
   Status st = store_->checkSchema();
   ASSERT_FALSE(st);
   EXPECT_EQ(st.message(),
-            "database has no tandem schema (this binary needs version 2): run `tandem db "
+            "database has no tandem schema (this binary needs version 3): run `tandem db "
             "migrate`");
 }
 
@@ -49,12 +49,14 @@ TEST_P(Migrations, MigrateAppliesEveryMigrationInOrderAndRecordsThem) {
   EXPECT_TRUE(store_->checkSchema()) << store_->checkSchema().message();
   if (db_->backend() == Backend::kSqliteMemory) return;  // a raw connection is another database
   auto rows = recorded();
-  ASSERT_EQ(rows.size(), 2u);
+  ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0].first, 1);
   EXPECT_EQ(rows[0].second,
             "tables: subscriber, location, dispatcher, did_routing, trunk_routing, tenant, cdr");
   EXPECT_EQ(rows[1].first, 2);
   EXPECT_EQ(rows[1].second, "change tracking: store_generation and its triggers");
+  EXPECT_EQ(rows[2].first, 3);
+  EXPECT_EQ(rows[2].second, "migration_run: state of tandem migrate runs");
 }
 
 TEST_P(Migrations, MigrateTwiceDoesNothingTheSecondTime) {
@@ -71,14 +73,14 @@ TEST_P(Migrations, OlderSchemaIsReportedThenUpgraded) {
   Status st = store_->checkSchema();
   ASSERT_FALSE(st);
   EXPECT_EQ(st.message(),
-            "database schema is at version 1, this binary needs version 2: run `tandem db "
+            "database schema is at version 1, this binary needs version 3: run `tandem db "
             "migrate`");
   // Version 1 has the tables but no change tracking yet.
   EXPECT_TRUE(store_->addSubscriber(test::sampleSubscriber("alice", "example.com")));
   EXPECT_FALSE(store_->generations());
   auto rest = store_->migrate();
   ASSERT_TRUE(rest) << rest.message();
-  EXPECT_EQ(*rest, 1);
+  EXPECT_EQ(*rest, 2);
   EXPECT_TRUE(store_->checkSchema());
   // Data written under version 1 is still there.
   auto got = store_->getSubscriber("alice", "example.com");
@@ -95,17 +97,17 @@ TEST_P(Migrations, NewerSchemaIsRefused) {
   Status st = store_->checkSchema();
   ASSERT_FALSE(st);
   EXPECT_EQ(st.message(),
-            "database schema is at version 99, newer than this binary's 2: upgrade tandem");
+            "database schema is at version 99, newer than this binary's 3: upgrade tandem");
   auto m = store_->migrate();
   ASSERT_FALSE(m);
   EXPECT_EQ(m.message(),
-            "database schema is at version 99, newer than this binary's 2: upgrade tandem");
+            "database schema is at version 99, newer than this binary's 3: upgrade tandem");
 }
 
 TEST_P(Migrations, BadTargetIsRejected) {
-  auto m = store_->migrate(3);
+  auto m = store_->migrate(4);
   ASSERT_FALSE(m);
-  EXPECT_EQ(m.message(), "no schema version 3 (this binary knows 1 to 2)");
+  EXPECT_EQ(m.message(), "no schema version 4 (this binary knows 1 to 3)");
   EXPECT_FALSE(store_->migrate(0));
 }
 

@@ -199,6 +199,7 @@ struct Migration {
 constexpr Migration kMigrations[] = {
     {1, "tables: subscriber, location, dispatcher, did_routing, trunk_routing, tenant, cdr"},
     {2, "change tracking: store_generation and its triggers"},
+    {3, "migration_run: state of tandem migrate runs"},
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -209,7 +210,12 @@ std::string migrationSql(int version, Dialect dialect) {
                               : "INTEGER PRIMARY KEY AUTOINCREMENT";
     return replaceAll(std::string(kMigration1), "{pk}", pk);
   }
-  return migration2(dialect);
+  if (version == 2) return migration2(dialect);
+  return "CREATE TABLE migration_run (\n"
+         "  name TEXT PRIMARY KEY,\n"
+         "  state TEXT NOT NULL DEFAULT '',\n"
+         "  updated BIGINT NOT NULL DEFAULT 0\n"
+         ");\n";
 }
 
 // ---- Column lists and row readers ------------------------------------------------------------
@@ -710,6 +716,33 @@ class SqlStore final : public Store {
                            [](const Rows& r, size_t i) {
                              return Tenant{r.text(i, 0), r.integer(i, 1), r.text(i, 2)};
                            });
+  }
+
+  // ---- migration_run ----
+
+  Status putMigrationRun(const MigrationRun& m) override {
+    SqlValue p[] = {std::string_view(m.name), std::string_view(m.state), m.updated};
+    return status(
+        run("INSERT INTO migration_run (name, state, updated) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET state = excluded.state, updated = excluded.updated",
+            p));
+  }
+
+  Result<std::optional<MigrationRun>> getMigrationRun(std::string_view name) override {
+    SqlValue p[] = {name};
+    auto r = run("SELECT name, state, updated FROM migration_run WHERE name = ?", p);
+    if (!r) return r.status();
+    if (r->size() == 0) return std::optional<MigrationRun>();
+    return std::optional<MigrationRun>(
+        MigrationRun{r->text(0, 0), r->text(0, 1), r->integer(0, 2)});
+  }
+
+  Result<std::vector<MigrationRun>> listMigrationRuns() override {
+    return readAll<MigrationRun>(
+        run("SELECT name, state, updated FROM migration_run ORDER BY name", {}),
+        [](const Rows& r, size_t i) {
+          return MigrationRun{r.text(i, 0), r.text(i, 1), r.integer(i, 2)};
+        });
   }
 
   // ---- cdr ----

@@ -21,7 +21,7 @@
 namespace tandem::store {
 
 // The schema version this binary reads and writes (the highest migration it knows).
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // Errors that mean "the database cannot be reached right now" (no connection, connection lost,
 // server shutting down, read-only after a failover, SQLite busy or I/O error) carry a message
@@ -116,6 +116,14 @@ struct Tenant {
   std::string domain;  // unique
   int64_t setid = 0;
   std::string description;
+};
+
+// migration_run: the state of one `tandem migrate run` (JSON, owned by src/migrate), so a run
+// survives a restart of the CLI and `status`/`rollback` work from any shell. name is unique.
+struct MigrationRun {
+  std::string name;
+  std::string state;    // JSON text
+  int64_t updated = 0;  // Unix milliseconds of the last write
 };
 
 // cdr: one finished call. uuid is unique so that a retried write never doubles a record.
@@ -277,6 +285,11 @@ class Store {
 
   // -- change tracking: the generation counter of each cached table --
   virtual Result<Generations> generations() = 0;
+
+  // migration_run: insert or replace by name; get (nullopt when absent); list ordered by name.
+  virtual Status putMigrationRun(const MigrationRun& r) = 0;
+  virtual Result<std::optional<MigrationRun>> getMigrationRun(std::string_view name) = 0;
+  virtual Result<std::vector<MigrationRun>> listMigrationRuns() = 0;
 };
 
 // Where a store lives, parsed from a URL:

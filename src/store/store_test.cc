@@ -384,6 +384,27 @@ TEST_P(StoreOps, TenantPutInsertsThenMovesToAnotherSet) {
   EXPECT_FALSE(*again);
 }
 
+// ---- migration_run ----
+
+TEST_P(StoreOps, MigrationRunIsReplacedByNameAndListedInOrder) {
+  auto none = store_->getMigrationRun("fs1-to-fs2");
+  ASSERT_TRUE(none) << none.message();
+  EXPECT_FALSE(none->has_value());
+  ASSERT_TRUE(store_->putMigrationRun(MigrationRun{"fs1-to-fs2", R"({"status":"running"})", 10}));
+  ASSERT_TRUE(store_->putMigrationRun(MigrationRun{"a-first", "{}", 5}));
+  ASSERT_TRUE(
+      store_->putMigrationRun(MigrationRun{"fs1-to-fs2", R"({"status":"rolled_back"})", 20}));
+  auto got = store_->getMigrationRun("fs1-to-fs2");
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ((*got)->state, R"({"status":"rolled_back"})");
+  EXPECT_EQ((*got)->updated, 20);
+  auto all = store_->listMigrationRuns();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].name, "a-first");
+  EXPECT_EQ((*all)[1].name, "fs1-to-fs2");
+}
+
 // ---- cdr ----
 
 TEST_P(StoreOps, CdrRoundTripsEveryColumn) {
