@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # `tandem migrate wizard` driven as an operator would on a terminal: answers on stdin, the plan
 # file it writes read back, a second session preloaded from that file, an end of input mid-way.
-"""No edge is needed: every session stops at --no-run (or before).
+"""No edge is needed: the sessions stop at --no-run (or before), and the last one ends in a dry
+run, which changes nothing and says so when the edge does not answer.
 
     test_migrate_wizard.py --tandem build/tandem --case migrate_wizard [-v] [--keep]
 """
@@ -132,6 +133,16 @@ def case_migrate_wizard(ctx: Ctx) -> None:
     ctx.check("wizard: input ended before the plan was confirmed; nothing was run" in out.stderr,
               "end of input is explained: %r" % out.stderr)
     ctx.check(not (ctx.dir / "aborted.toml").exists(), "nothing written on end of input")
+
+    # Confirmed, then "dry": the wizard runs the plan as `tandem migrate run --dry-run` would.
+    out = wizard(ctx, ["-f", "plan.toml"], [""] * FIELDS + ["", "dry"])
+    ctx.check(out.returncode == 0, "a dry run ends the session with exit 0, got %d: %s"
+              % (out.returncode, out.stderr.strip()))
+    ctx.check("dry run or live run? [dry]" in out.stdout, "the wizard asks dry or live")
+    ctx.check("dry run of fs1-to-fs2: nothing is changed" in out.stdout and
+              "phase canary:10: sip:10.0.1.30:5060 active weight=90; sip:10.0.1.31:5060 active "
+              "weight=10; hold 1m30s; on a breach roll back to old" in out.stdout,
+              "the dry run prints every phase with its weights: %s" % out.stdout[-1500:])
 
 
 CASES = {
