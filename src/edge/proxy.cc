@@ -1013,6 +1013,22 @@ void Proxy::replyFromContext(ProxyContext& p, int code, std::string_view reason,
   countReply(code);
   countCallOutcome(p.msg, code);
   p.server->respond(code, out_);
+  if (p.finished) releaseContext(p);
+}
+
+void Proxy::releaseContext(ProxyContext& p) {
+  // The final answer is out: the server transaction absorbs retransmissions and resends it by
+  // itself, and a 2xx retransmitted downstream goes up statelessly. Holding the context until
+  // the transaction ends (Timer J / 2xx wait, 32 s) would keep tens of thousands of them, a few
+  // KB each, at a few hundred calls/s. A REGISTER whose writes are pending keeps its context.
+  if (p.writesPending > 0 || p.server == nullptr) return;
+  p.server->user = nullptr;
+  p.server = nullptr;
+  if (p.branch != nullptr) {
+    p.branch->user = nullptr;
+    p.branch = nullptr;
+  }
+  deadContexts_.push_back(&p);  // freed by the flush hook, never while on the call stack
 }
 
 void Proxy::sendUpstream(ProxyContext& p, int code, const sip::Message& response) {
@@ -1027,6 +1043,7 @@ void Proxy::sendUpstream(ProxyContext& p, int code, const sip::Message& response
   ++counters_.forwardedResponses;
   countReply(code);
   p.server->respond(code, out_);
+  if (code >= 200) releaseContext(p);
 }
 
 // ---------------------------------------------------------------- CANCEL
@@ -1038,7 +1055,7 @@ void Proxy::handleCancel(const sip::Message& msg, const transport::Inbound& in) 
     return;
   }
   txn::ServerTransaction* invite = txn_->findServer(serverKey("INVITE", msg));
-  if (invite == nullptr || invite->user == nullptr) {
+  if (invite == nullptr) {
     replyStateless(msg, in, 481, "Call/Transaction Does Not Exist");
     return;
   }
@@ -1046,6 +1063,8 @@ void Proxy::handleCancel(const sip::Message& msg, const transport::Inbound& in) 
       txn_->createServer(std::string(serverKey("CANCEL", msg)), false, upstreamPeer(msg, in));
   out_.clear();
   if (sip::buildResponse(msg, 200, "OK", "", {}, out_)) s->respond(200, out_);
+  // The INVITE was answered already (its context is gone): the CANCEL has no effect (§9.2).
+  if (invite->user == nullptr) return;
   auto& p = *static_cast<ProxyContext*>(invite->user);
   if (p.finished || p.cancelled) return;
   p.cancelled = true;

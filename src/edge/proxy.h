@@ -163,6 +163,8 @@ class Proxy final : public transport::Receiver, public txn::ClientUser, public t
   void replyFromContext(ProxyContext& p, int code, std::string_view reason,
                         std::span<const sip::HeaderLine> headers = {});
   void forwardResponseStateless(const sip::Message& msg);
+  // Detaches p from its transactions once its final answer is sent; freed after the loop round.
+  void releaseContext(ProxyContext& p);
   // Writes our Via, Max-Forwards, Route removal and Record-Route into editor_ and serializes.
   void buildForward(const sip::Message& msg, const transport::Inbound& in, const Target& target,
                     std::string_view branch, size_t routesToRemove, bool recordRoute,
