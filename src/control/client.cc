@@ -52,6 +52,7 @@ class Fd {
     return *this;
   }
   int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
 
  private:
   int fd_;
@@ -149,26 +150,16 @@ Result<Url> Url::parse(std::string_view text) {
   return url;
 }
 
-HttpReply httpExchange(const Url& url, std::string_view method, std::string_view body,
-                       std::string_view contentType, int timeoutMs) {
-  HttpReply reply;
-  auto fail = [&](HttpReply::Outcome outcome, std::string message) {
-    reply.outcome = outcome;
-    reply.error = std::move(message);
-    return reply;
-  };
+Result<int> connectTcp(const std::string& host, uint16_t port, int timeoutMs) {
   auto deadline = Clock::now() + std::chrono::milliseconds(timeoutMs);
-
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_NUMERICSERV;
   addrinfo* found = nullptr;
-  std::string port = std::to_string(url.port);
-  if (int rc = getaddrinfo(url.host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-    return fail(HttpReply::Outcome::kConnectFailed,
-                fmt::format("cannot connect to {}: cannot resolve {}: {}", url.text, url.host,
-                            gai_strerror(rc)));
+  std::string portText = std::to_string(port);
+  if (int rc = getaddrinfo(host.c_str(), portText.c_str(), &hints, &found); rc != 0) {
+    return Result<int>::error(fmt::format("cannot resolve {}: {}", host, gai_strerror(rc)));
   }
   Fd sock;
   std::string connectError = "no address";
@@ -181,8 +172,7 @@ HttpReply httpExchange(const Url& url, std::string_view method, std::string_view
     int rc = ::connect(s.get(), ai->ai_addr, ai->ai_addrlen);
     if (rc != 0 && errno == EINPROGRESS) {
       pollfd p{s.get(), POLLOUT, 0};
-      int n = ::poll(&p, 1, remainingMs(deadline));
-      if (n == 0) {
+      if (::poll(&p, 1, remainingMs(deadline)) == 0) {
         connectError = "timed out after " + secondsText(timeoutMs);
         continue;
       }
@@ -200,10 +190,26 @@ HttpReply httpExchange(const Url& url, std::string_view method, std::string_view
     break;
   }
   freeaddrinfo(found);
-  if (sock.get() < 0) {
+  if (sock.get() < 0) return Result<int>::error(connectError);
+  return sock.release();
+}
+
+HttpReply httpExchange(const Url& url, std::string_view method, std::string_view body,
+                       std::string_view contentType, int timeoutMs) {
+  HttpReply reply;
+  auto fail = [&](HttpReply::Outcome outcome, std::string message) {
+    reply.outcome = outcome;
+    reply.error = std::move(message);
+    return reply;
+  };
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeoutMs);
+
+  auto connected = connectTcp(url.host, url.port, timeoutMs);
+  if (!connected) {
     return fail(HttpReply::Outcome::kConnectFailed,
-                fmt::format("cannot connect to {}: {}", url.text, connectError));
+                fmt::format("cannot connect to {}: {}", url.text, connected.message()));
   }
+  Fd sock(*connected);
 
   bool v6 = url.host.find(':') != std::string::npos;
   std::string request = fmt::format("{} {} HTTP/1.1\r\nHost: {}{}{}:{}\r\n", method, url.path,

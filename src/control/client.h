@@ -33,6 +33,12 @@ struct HttpReply {
   std::string body;
 };
 
+// Connects a TCP socket to host:port, trying each address getaddrinfo gives in turn, within
+// timeoutMs. Returns the connected, non-blocking, close-on-exec descriptor, which the caller owns.
+// Errors: `cannot resolve HOST: <gai_strerror>`, `timed out after 5 s`, or the last address's
+// strerror text (`Connection refused`).
+Result<int> connectTcp(const std::string& host, uint16_t port, int timeoutMs);
+
 // One request on a fresh connection ("Connection: close"); timeoutMs bounds the whole exchange.
 // method: "GET", "POST"...; body and contentType are sent when body is non-empty.
 HttpReply httpExchange(const Url& url, std::string_view method, std::string_view body,

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "control/client.h"
 #include "core/text.h"
 
 namespace tandem::migrate {
@@ -44,7 +45,7 @@ std::string_view trimSpace(std::string_view s) {
 }
 
 // Untrusted text for an error message: quoted, control bytes escaped, cut at 80 bytes.
-std::string quoted(std::string_view s) {
+std::string quotedText(std::string_view s) {
   std::string out = "\"";
   for (size_t i = 0; i < s.size() && i < 80; ++i) {
     char c = s[i];
@@ -114,7 +115,7 @@ Result<std::optional<EslMessage>> EslParser::next() {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) {
-      return R::error("header line without ':': " + quoted(line));
+      return R::error("header line without ':': " + quotedText(line));
     }
     std::string name(trimSpace(line.substr(0, colon)));
     std::string value(trimSpace(line.substr(colon + 1)));
@@ -122,7 +123,7 @@ Result<std::optional<EslMessage>> EslParser::next() {
       auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), contentLength);
       if (ec != std::errc() || end != value.data() + value.size() || value.empty() ||
           contentLength > kMaxMessage) {
-        return R::error("bad Content-Length " + quoted(value));
+        return R::error("bad Content-Length " + quotedText(value));
       }
     }
     m.headers.emplace_back(std::move(name), std::move(value));
@@ -137,7 +138,7 @@ Result<std::optional<EslMessage>> EslParser::next() {
 Result<std::pair<std::string, uint16_t>> parseEslAddress(std::string_view hostPort) {
   using R = Result<std::pair<std::string, uint16_t>>;
   auto bad = [&] {
-    return R::error("invalid FreeSWITCH address " + quoted(hostPort) + ": expected HOST:PORT");
+    return R::error("invalid FreeSWITCH address " + quotedText(hostPort) + ": expected HOST:PORT");
   };
   std::string_view host = hostPort;
   std::string_view port;
@@ -183,7 +184,7 @@ Result<uint32_t> parseCallsCount(std::string_view body) {
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
     if (ec == std::errc() && end == digits.data() + digits.size() && !digits.empty()) return n;
   }
-  return Result<uint32_t>::error("unparsable answer to show calls count: " + quoted(body));
+  return Result<uint32_t>::error("unparsable answer to show calls count: " + quotedText(body));
 }
 
 Status EslClient::error(const std::string& what) const {
@@ -203,47 +204,9 @@ Result<std::unique_ptr<EslClient>> EslClient::connect(std::string_view hostPort,
   }
   if (timeoutMs <= 0) timeoutMs = 5000;
 
-  int64_t deadline = nowMs() + timeoutMs;
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  const std::string port = std::to_string(address->second);
-  if (int rc = ::getaddrinfo(address->first.c_str(), port.c_str(), &hints, &found); rc != 0) {
-    return fail("cannot connect: cannot resolve " + address->first + ": " + ::gai_strerror(rc));
-  }
-  int connected = -1;
-  std::string connectError = "no address";
-  for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
-    Fd s(::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
-    if (s.get() < 0) {
-      connectError = std::strerror(errno);
-      continue;
-    }
-    int rc = ::connect(s.get(), ai->ai_addr, ai->ai_addrlen);
-    if (rc != 0 && errno == EINPROGRESS) {
-      pollfd p{s.get(), POLLOUT, 0};
-      if (::poll(&p, 1, remainingMs(deadline)) == 0) {
-        connectError = "timed out after " + secondsText(timeoutMs);
-        continue;
-      }
-      int err = 0;
-      socklen_t len = sizeof(err);
-      ::getsockopt(s.get(), SOL_SOCKET, SO_ERROR, &err, &len);
-      rc = err == 0 ? 0 : -1;
-      errno = err;
-    }
-    if (rc != 0) {
-      connectError = std::strerror(errno);
-      continue;
-    }
-    connected = s.release();
-    break;
-  }
-  ::freeaddrinfo(found);
-  if (connected < 0) return fail("cannot connect: " + connectError);
-  Fd sock(connected);
+  auto connected = control::connectTcp(address->first, address->second, timeoutMs);
+  if (!connected) return fail("cannot connect: " + connected.message());
+  Fd sock(*connected);
 
   std::unique_ptr<EslClient> client(new EslClient(sock.release(), name, timeoutMs));
   // The node speaks first: an auth request, or a rejection when its ACL refuses us.
@@ -253,19 +216,19 @@ Result<std::unique_ptr<EslClient>> EslClient::connect(std::string_view hostPort,
   if (type == "text/rude-rejection")
     return fail("refused by its ACL (" + firstLine(hello->body) + ")");
   if (type != "auth/request") {
-    return fail("unexpected answer: Content-Type " + quoted(type) + ", expected auth/request");
+    return fail("unexpected answer: Content-Type " + quotedText(type) + ", expected auth/request");
   }
-  deadline = nowMs() + timeoutMs;
+  const int64_t deadline = nowMs() + timeoutMs;
   if (Status s = client->send("auth " + password + "\n\n", deadline); !s) return s;
   auto reply = client->receive("the auth reply", deadline);
   if (!reply) return reply.status();
   std::string text = reply->header("Reply-Text");
   if (reply->header("Content-Type") != "command/reply" || text.empty()) {
-    return fail("unexpected answer to auth: Content-Type " + quoted(reply->header("Content-Type")) +
-                ", Reply-Text " + quoted(text));
+    return fail("unexpected answer to auth: Content-Type " +
+                quotedText(reply->header("Content-Type")) + ", Reply-Text " + quotedText(text));
   }
   if (text.starts_with("-ERR")) return fail("authentication refused (" + text + ")");
-  if (!text.starts_with("+OK")) return fail("unexpected answer to auth: " + quoted(text));
+  if (!text.starts_with("+OK")) return fail("unexpected answer to auth: " + quotedText(text));
   return client;
 }
 
@@ -344,7 +307,7 @@ Result<std::string> EslClient::api(std::string_view command) {
   if (!m) return m.status();
   if (std::string type = m->header("Content-Type"); type != "api/response") {
     return error("unexpected answer to api " + std::string(command) + ": Content-Type " +
-                 quoted(type) + ", expected api/response");
+                 quotedText(type) + ", expected api/response");
   }
   return std::move(m->body);
 }
