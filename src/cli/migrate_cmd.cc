@@ -28,10 +28,14 @@ void finishMigrate(int code) {
 void addMigrateCommands(CLI::App& app) {
   auto* migrate =
       app.add_subcommand("migrate",
-                         "Move new dialogs from an old media node to a new one: profiles, apply, "
-                         "snapshots, drain watch");
+                         "Move new dialogs from an old media node to a new one: gated runs with "
+                         "automatic rollback, the wizard, verify, and the building blocks "
+                         "(profiles, apply, snapshots, drain watch)");
   migrate->require_subcommand(1);
-  migrate->footer("See docs/migrate.md for the lists each mode produces and a full walk-through.");
+  migrate->footer(
+      "Start with `tandem migrate wizard` (writes a plan) or `tandem migrate run PLAN --dry-run`.\n"
+      "See docs/migrate.md for plan files, gates, the lists each mode produces and a "
+      "walk-through.");
 
   // Options live as long as the app: CLI11 writes into them during the parse.
   auto profile = std::make_shared<migrate::ProfileArgs>();
