@@ -1,5 +1,5 @@
-// `tandem migrate`: the command-line face of src/migrate/migrate.h (profile, apply, snapshot,
-// diff, drain).
+// `tandem migrate`: the command-line face of src/migrate (profile, apply, snapshot, diff, drain
+// here; run/status/rollback, wizard and verify in their own files).
 #pragma once
 
 #include <CLI/CLI.hpp>
