@@ -105,13 +105,15 @@ void EventLoop::runOnce(int timeoutMs) {
 }
 
 int EventLoop::run() {
-  stopping_ = false;
-  while (!stopping_) runOnce(-1);
+  // The flag is cleared on the way out, not on the way in, so that a stop() issued before run()
+  // starts is not lost.
+  while (!stopping_.load()) runOnce(-1);
+  stopping_.store(false);
   return 0;
 }
 
 void EventLoop::stop() {
-  stopping_ = true;
+  stopping_.store(true);
   wakeup_->poke();
 }
 

@@ -3,6 +3,7 @@
 // called from elsewhere.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -40,7 +41,9 @@ class EventLoop {
   // calling thread, so call before other threads start.
   bool handleSignals(const std::vector<int>& signals, std::function<void(int)> fn);
 
-  // Runs until stop(). Returns 0, or -1 when epoll fails.
+  // Runs until stop(). A stop() that comes before run() (another thread may stop a loop whose
+  // thread has not reached run() yet) ends it after one round; once run() returns, the loop can
+  // run again. Returns 0.
   int run();
   // Runs one round: waits at most timeoutMs for I/O, then fires due timers.
   void runOnce(int timeoutMs);
@@ -56,7 +59,7 @@ class EventLoop {
   std::vector<std::function<void()>> flushHooks_;
   Wakeup* wakeup_ = nullptr;
   SignalSource* signals_ = nullptr;
-  volatile bool stopping_ = false;
+  std::atomic<bool> stopping_{false};  // set by stop() from any thread
 };
 
 }  // namespace tandem

@@ -4,6 +4,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <thread>
+
 namespace tandem {
 namespace {
 
@@ -48,6 +50,20 @@ TEST(EventLoop, StopEndsRun) {
   loop.timers().schedule(
       10, TimerTask{[](void* c, uint64_t) { static_cast<EventLoop*>(c)->stop(); }, &loop, 0});
   EXPECT_EQ(loop.run(), 0);
+}
+
+TEST(EventLoop, StopBeforeRunIsNotLostAndTheLoopRunsAgainAfterwards) {
+  EventLoop loop;
+  std::thread stopper([&loop] { loop.stop(); });
+  stopper.join();
+  EXPECT_EQ(loop.run(), 0);  // returns instead of blocking forever
+  int fired = 0;
+  loop.timers().schedule(10,
+                         TimerTask{[](void* c, uint64_t) { ++*static_cast<int*>(c); }, &fired, 0});
+  loop.timers().schedule(
+      30, TimerTask{[](void* c, uint64_t) { static_cast<EventLoop*>(c)->stop(); }, &loop, 0});
+  EXPECT_EQ(loop.run(), 0);  // the earlier stop() does not end this run before its timers
+  EXPECT_EQ(fired, 1);
 }
 
 }  // namespace

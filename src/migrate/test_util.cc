@@ -221,15 +221,11 @@ FakeRpcServer::FakeRpcServer(std::string rpcPath, Handler handler)
   if (!server) std::abort();
   server_ = std::move(server).value();
   port_ = server_->address().port();
-  // Not loop_.run(): it clears a stop() that comes before it starts, and the destructor may come
-  // that early. The wakeup stop() leaves readable ends runOnce at once instead.
-  thread_ = std::thread([this] {
-    while (!quit_.load()) loop_.runOnce(-1);
-  });
+  // The destructor may stop the loop before this thread reaches run(); run() keeps that stop.
+  thread_ = std::thread([this] { loop_.run(); });
 }
 
 FakeRpcServer::~FakeRpcServer() {
-  quit_ = true;
   loop_.stop();
   thread_.join();
   server_.reset();

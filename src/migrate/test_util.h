@@ -106,7 +106,6 @@ class FakeRpcServer {
   Handler handler_;
   EventLoop loop_;
   std::unique_ptr<control::HttpServer> server_;
-  std::atomic<bool> quit_{false};
   std::thread thread_;
   uint16_t port_ = 0;
   std::mutex mu_;
