@@ -40,18 +40,12 @@ bool isToken(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), isTokenChar);
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // Calls fn for each comma-separated, trimmed element of a header list value.
 template <typename Fn>
 void forEachListElement(std::string_view value, Fn fn) {
   while (!value.empty()) {
     size_t comma = value.find(',');
-    fn(trim(value.substr(0, comma)));
+    fn(trimBlanks(value.substr(0, comma)));
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
   }
@@ -245,7 +239,7 @@ RequestParser::State RequestParser::parseHead(std::string_view head) {
       return fail(400, "malformed header field");
     }
     std::string_view name = line.substr(0, colon);
-    std::string_view value = trim(line.substr(colon + 1));
+    std::string_view value = trimBlanks(line.substr(colon + 1));
     for (char c : value) {
       if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) {
         return fail(400, "invalid character in header field value");

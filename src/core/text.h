@@ -19,4 +19,19 @@ constexpr bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+// s without leading and trailing spaces and tabs (a header value's blanks).
+constexpr std::string_view trimBlanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// s without leading and trailing spaces, tabs, CRs and LFs (a line or a body read off a socket).
+constexpr std::string_view trimWhitespace(std::string_view s) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!s.empty() && space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
 }  // namespace tandem

@@ -8,19 +8,12 @@
 #include <string>
 #include <utility>
 
+#include "core/text.h"
 #include "dispatcher/dispatcher.h"
 #include "dispatcher/text.h"
 
 namespace tandem::dispatcher {
 namespace {
-
-bool isBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && isBlank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && isBlank(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 std::optional<int> parseInt(std::string_view text) {
   int value = 0;
@@ -70,7 +63,7 @@ Result<ReplyCodes> ReplyCodes::parse(std::string_view text) {
   ReplyCodes codes;
   while (!text.empty()) {
     const size_t sep = text.find_first_of(";,");
-    const std::string_view item = trim(text.substr(0, sep));
+    const std::string_view item = trimWhitespace(text.substr(0, sep));
     text = sep == std::string_view::npos ? std::string_view() : text.substr(sep + 1);
     if (item.empty()) continue;
 
@@ -78,9 +71,9 @@ Result<ReplyCodes> ReplyCodes::parse(std::string_view text) {
     std::optional<int> cls;
     const std::string lower = toLowerAscii(item);
     if (lower.starts_with("code=")) {
-      code = parseInt(trim(std::string_view(lower).substr(5)));
+      code = parseInt(trimWhitespace(std::string_view(lower).substr(5)));
     } else if (lower.starts_with("class=")) {
-      cls = parseInt(trim(std::string_view(lower).substr(6)));
+      cls = parseInt(trimWhitespace(std::string_view(lower).substr(6)));
     } else if (lower.size() == 3 && lower.ends_with("xx")) {
       cls = parseInt(std::string_view(lower).substr(0, 1));
     } else {

@@ -276,4 +276,15 @@ ordered_json rawRows(const std::vector<ListedDest>& rows) {
   return out;
 }
 
+void auditTandemApply(const ApplyReport& report, const Profile& profile, ordered_json& audit) {
+  audit["from"] = rawRows(report.before);
+  audit["to"] = profileToJson(profile);
+  ordered_json steps = ordered_json::array();
+  for (const auto& s : report.plan.steps) steps.push_back(s.uri + ": " + s.what);
+  audit["steps"] = std::move(steps);
+  audit["calls"] = report.callsMade;
+  audit["result"] = report.status.isOk() ? "ok" : "failed";
+  if (!report.status) audit["error"] = report.status.message();
+}
+
 }  // namespace tandem::migrate

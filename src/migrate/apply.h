@@ -82,4 +82,9 @@ Result<Profile> profileForTenant(EdgeLink& link, Profile profile, std::string_vi
 // The raw DEST objects of rows, for audit lines.
 nlohmann::ordered_json rawRows(const std::vector<ListedDest>& rows);
 
+// Adds what a tandem apply did to its audit line: from (the set before, rawRows), to (the profile),
+// steps, calls, result ("ok"/"failed") and error when it failed. Shared by `apply` and `run`.
+void auditTandemApply(const ApplyReport& report, const Profile& profile,
+                      nlohmann::ordered_json& audit);
+
 }  // namespace tandem::migrate

@@ -37,13 +37,6 @@ std::string secondsText(int ms) {
   return buf;
 }
 
-std::string_view trimSpace(std::string_view s) {
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 // Untrusted text for an error message: quoted, control bytes escaped, cut at 80 bytes.
 std::string quotedText(std::string_view s) {
   std::string out = "\"";
@@ -66,7 +59,7 @@ std::string quotedText(std::string_view s) {
 }
 
 std::string firstLine(std::string_view s) {
-  s = trimSpace(s);
+  s = trimWhitespace(s);
   return std::string(s.substr(0, s.find('\n')));
 }
 
@@ -117,8 +110,8 @@ Result<std::optional<EslMessage>> EslParser::next() {
     if (colon == std::string_view::npos) {
       return R::error("header line without ':': " + quotedText(line));
     }
-    std::string name(trimSpace(line.substr(0, colon)));
-    std::string value(trimSpace(line.substr(colon + 1)));
+    std::string name(trimWhitespace(line.substr(0, colon)));
+    std::string value(trimWhitespace(line.substr(colon + 1)));
     if (equalsIgnoreCase(name, "Content-Length")) {
       auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), contentLength);
       if (ec != std::errc() || end != value.data() + value.size() || value.empty() ||
@@ -172,7 +165,7 @@ Result<std::pair<std::string, uint16_t>> parseEslAddress(std::string_view hostPo
 }
 
 Result<uint32_t> parseCallsCount(std::string_view body) {
-  std::string_view text = trimSpace(body);
+  std::string_view text = trimWhitespace(body);
   // FreeSWITCH answers a failed api command with its reason in the body, not in the headers.
   if (text.starts_with("-ERR") || text.starts_with("-USAGE")) {
     return Result<uint32_t>::error(firstLine(text));

@@ -138,7 +138,6 @@ bool applyKamailioAudited(const ApplyArgs& args, const Profile& profile, EdgeLin
   } else {
     err << "error: " << r.status.message() << "\n";
     for (const auto& m : r.mismatches) err << "  " << m << "\n";
-    audit["error"] = r.status.message();
   }
   return ok;
 }
@@ -147,14 +146,8 @@ bool applyKamailioAudited(const ApplyArgs& args, const Profile& profile, EdgeLin
 bool applyTandemAudited(const Profile& profile, EdgeLink& link, ordered_json& audit,
                         std::ostream& out, std::ostream& err) {
   ApplyReport r = applyTandem(link, profile, false);
-  audit["from"] = rawRows(r.before);
-  audit["to"] = profileToJson(profile);
-  ordered_json steps = ordered_json::array();
-  for (const auto& s : r.plan.steps) steps.push_back(s.uri + ": " + s.what);
-  audit["steps"] = std::move(steps);
-  audit["calls"] = r.callsMade;
+  auditTandemApply(r, profile, audit);
   const bool ok = r.status.isOk();
-  audit["result"] = ok ? "ok" : "failed";
   printPlan(r.plan.steps, out);
   printWarnings(r.plan.warnings, err);
   if (ok) {

@@ -286,13 +286,7 @@ Status applyMode(EdgeLink& link, const RunState& st, const std::string& runName,
   audit["mode"] = modeName(mode);
   audit["run"] = runName;
   audit["why"] = why;
-  audit["from"] = rawRows(r.before);
-  audit["to"] = profileToJson(*profile);
-  ordered_json steps = ordered_json::array();
-  for (const auto& step : r.plan.steps) steps.push_back(step.uri + ": " + step.what);
-  audit["steps"] = std::move(steps);
-  audit["result"] = r.status.isOk() ? "ok" : "failed";
-  if (!r.status) audit["error"] = r.status.message();
+  auditTandemApply(r, *profile, audit);
   if (Status s = appendAuditLine(st.audit, audit); !s) return s;
   if (!r.status) {
     std::string m = r.status.message();

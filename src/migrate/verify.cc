@@ -23,7 +23,9 @@
 #include <sstream>
 #include <thread>
 
+#include "core/text.h"
 #include "migrate/duration.h"
+#include "migrate/files.h"
 
 extern char** environ;
 
@@ -69,12 +71,10 @@ std::string rowList() {
   return s;
 }
 
+// SIPp's log files: one it did not write reads as empty.
 std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  auto text = readWholeFile(path);
+  return text ? std::move(text).value() : std::string();
 }
 
 // --------------------------------------------------------------------------- the [verify] table
@@ -275,15 +275,6 @@ Result<VerifyConfig> readTable(const toml::table& table, std::string_view name) 
 
 // --------------------------------------------------------------------------- SIPp as a child
 
-std::string trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r' || s[b] == '\n')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r' || s[e - 1] == '\n')) {
-    --e;
-  }
-  return std::string(s.substr(b, e - b));
-}
-
 std::string shorten(std::string s, size_t max = 200) {
   for (char& c : s) {
     if (static_cast<unsigned char>(c) < 0x20) c = ' ';
@@ -433,7 +424,7 @@ std::string lastStderrLine(const std::string& text) {
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
-    std::string t = trim(line);
+    std::string t(trimWhitespace(line));
     if (t.empty() || t.rfind("Resolving remote host", 0) == 0) continue;
     last = t;
   }
@@ -641,7 +632,7 @@ std::string sippFailureReason(std::string_view log) {
         r != std::string_view::npos && body.find("unexpected message") != body.npos) {
       std::string_view got = body.substr(r + 10);
       size_t eol = got.find_first_of("\r\n'");
-      std::string first = shorten(trim(got.substr(0, eol)), 120);
+      std::string first = shorten(std::string(trimWhitespace(got.substr(0, eol))), 120);
       std::string at;
       if (size_t x = body.find("while expecting '"); x != std::string_view::npos) {
         std::string_view rest = body.substr(x + 17);
@@ -677,9 +668,9 @@ std::string sippFailureReason(std::string_view log) {
     if (body.find("regexp") != std::string_view::npos ||
         body.find("regular expression") != std::string_view::npos) {
       return "a check of the scenario failed: " +
-             shorten(trim(body.substr(0, body.find_first_of("\r\n"))), 160);
+             shorten(std::string(trimWhitespace(body.substr(0, body.find_first_of("\r\n")))), 160);
     }
-    std::string first = trim(body.substr(0, body.find_first_of("\r\n")));
+    std::string first(trimWhitespace(body.substr(0, body.find_first_of("\r\n"))));
     if (!first.empty()) return shorten(first, 200);
   }
   return {};

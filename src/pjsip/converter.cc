@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "core/text.h"
 #include "pjsip/options.h"
 
 namespace tandem::pjsip {
@@ -25,12 +26,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // Asterisk's ast_true / ast_false.
 bool isTrue(std::string_view v) {
   std::string s = lower(v);
@@ -45,7 +40,7 @@ std::vector<std::string> splitList(std::string_view s, char sep = ',') {
   std::vector<std::string> out;
   while (true) {
     size_t at = s.find(sep);
-    std::string_view item = trim(s.substr(0, at));
+    std::string_view item = trimBlanks(s.substr(0, at));
     if (!item.empty()) out.emplace_back(item);
     if (at == std::string_view::npos) break;
     s.remove_prefix(at + 1);
@@ -418,7 +413,7 @@ std::string BindAddress::toString() const {
 Result<BindAddress> parseBindAddress(std::string_view text, std::string protocol, int defaultPort) {
   std::string host;
   std::string port;
-  splitHostPort(trim(text), host, port);
+  splitHostPort(trimBlanks(text), host, port);
   if (host.empty()) return Result<BindAddress>::error("empty address");
   BindAddress b;
   b.protocol = std::move(protocol);
@@ -448,7 +443,7 @@ Result<RegisterLine> parseRegisterLine(std::string_view value) {
     return Result<RegisterLine>::error("register line \"" + std::string(value) + "\": " + why);
   };
   RegisterLine r;
-  std::string_view s = trim(value);
+  std::string_view s = trimBlanks(value);
   if (size_t tilde = s.rfind('~'); tilde != std::string_view::npos) {
     std::string_view expiry = s.substr(tilde + 1);
     if (!isNumber(expiry)) return fail("expiry after '~' must be a number of seconds");
@@ -1204,11 +1199,11 @@ class Converter {
   }
 
   std::string proxyUri(const Entry& e) {
-    std::string v(trim(e.value));
+    std::string v(trimBlanks(e.value));
     std::string transport;
     if (size_t comma = v.find(','); comma != std::string::npos) {
-      std::string flag = lower(trim(v.substr(comma + 1)));
-      v = std::string(trim(v.substr(0, comma)));
+      std::string flag = lower(trimBlanks(v.substr(comma + 1)));
+      v = std::string(trimBlanks(v.substr(0, comma)));
       if (flag == "force") {
         report_.add(e,
                     "\",force\" (ignore Route headers) has no PJSIP equivalent; the proxy is used "

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "core/text.h"
 #include "pjsip/options.h"
 
 namespace tandem::pjsip {
@@ -23,17 +24,11 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 std::vector<std::string> splitCommas(std::string_view s) {
   std::vector<std::string> out;
   while (true) {
     size_t comma = s.find(',');
-    std::string_view item = trim(s.substr(0, comma));
+    std::string_view item = trimBlanks(s.substr(0, comma));
     if (!item.empty()) out.emplace_back(item);
     if (comma == std::string_view::npos) break;
     s.remove_prefix(comma + 1);
@@ -220,7 +215,7 @@ struct Network {
 };
 
 bool parseNetwork(std::string_view text, Network& n) {
-  std::string s(trim(text));
+  std::string s(trimBlanks(text));
   std::string mask;
   if (size_t slash = s.find('/'); slash != std::string::npos) {
     mask = s.substr(slash + 1);
