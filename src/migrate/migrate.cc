@@ -138,6 +138,7 @@ bool applyKamailioAudited(const ApplyArgs& args, const Profile& profile, EdgeLin
   } else {
     err << "error: " << r.status.message() << "\n";
     for (const auto& m : r.mismatches) err << "  " << m << "\n";
+    audit["error"] = r.status.message();
   }
   return ok;
 }
@@ -156,7 +157,6 @@ bool applyTandemAudited(const Profile& profile, EdgeLink& link, ordered_json& au
   } else {
     err << "error: " << r.status.message() << "\n";
     for (const auto& m : r.mismatches) err << "  " << m << "\n";
-    audit["error"] = r.status.message();
   }
   return ok;
 }
